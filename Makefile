@@ -1,0 +1,56 @@
+# roroot. `make` bundles dist/roroot.js; `make test` runs everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+VERSION := $(shell node -p "require('./package.json').version")
+ESBUILD := node_modules/.bin/esbuild
+TSC := node_modules/.bin/tsc
+SOURCES := $(shell find init -name '*.ts')
+TESTS := $(shell find test -name '*.test.ts')
+TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts')
+
+# Debian packages the tests need on the host (mkfs, sfdisk, losetup,
+# unshare, cp, the peer's cpio, /usr/bin/time).
+HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils cpio time kmod
+
+.PHONY: all test unit-test typecheck host-deps demo clean
+
+all: dist/roroot.js
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+host-deps:
+	@missing=$$(for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# One file, node 18 (Debian bookworm's), every dependency inside.
+dist/roroot.js: node_modules/.installed $(SOURCES) package.json
+	$(ESBUILD) init/main.ts --bundle --platform=node --target=node18 --outfile=$@ \
+	  --banner:js='#!/usr/bin/env node' --define:RORORT_VERSION='"$(VERSION)"' --log-level=warning
+	chmod +x $@
+
+typecheck: node_modules/.installed
+	$(TSC) --noEmit -p .
+
+build/test/.built: node_modules/.installed $(TESTS) $(TEST_SUPPORT) $(SOURCES)
+	rm -rf build/test
+	$(ESBUILD) $(TESTS) test/run.ts --bundle --platform=node --target=node20 --packages=external \
+	  --outbase=test --outdir=build/test --log-level=warning
+	touch $@
+
+# Pure tests only: no root, no devices.
+unit-test: build/test/.built dist/roroot.js
+	node build/test/run.js --unit
+
+test: host-deps typecheck build/test/.built dist/roroot.js
+	node build/test/run.js
+
+demo: host-deps dist/roroot.js
+	test/demo.sh
+
+clean:
+	rm -rf dist build

@@ -1,0 +1,161 @@
+import { boot, planRound } from './boot';
+import { parseFlags, rootFlag, type FlagSpec, type Parsed } from './cli/args';
+import { mountPersistent } from './persistent';
+import { renderPlan } from './plan/render';
+import { collectStatus, renderStatus } from './status';
+import { hostPath } from './sys/root-path';
+import { VERSION } from './version';
+
+// The `roroot` command. Each subcommand: its flags, its help, its action.
+
+interface Command {
+  summary: string;
+  usage: string;
+  help: string;
+  flags: FlagSpec;
+  run: (p: Parsed) => Promise<number>;
+}
+
+const COMMON = `  --root DIR      act on the system whose root is DIR (default /)
+  --help          this text`;
+const CMDLINE = `  --cmdline TEXT  use TEXT as the kernel command line instead of /proc/cmdline`;
+
+const print = (line: string) => process.stdout.write(line + '\n');
+
+const COMMANDS: Record<string, Command> = {
+  boot: {
+    summary: 'the boot stage: make the writable places of a read-only root',
+    usage: 'roroot boot [--root DIR] [--cmdline TEXT] [--kmsg PATH|none] [--no-background]',
+    help: `Mounts the kernel filesystems, re-makes the scratch space (mkfs + fill from
+the master copy, or tmpfs), sets up the volatile symlinks and rwtab binds,
+names the host from its address, mounts persistent state and REMOTE. Every
+step is logged with its time to the console and the kernel log.
+Exit 0 when the system came up, even degraded; 1 when nothing usable could
+be made. /sbin/roroot-init runs this, then always execs the real init.
+
+${COMMON}
+${CMDLINE}
+  --kmsg PATH     write kernel log lines to PATH (default DIR/dev/kmsg; none: off)
+  --no-background do not start the background NFS retry
+  --dry-run       print the plan instead (same as roroot plan)`,
+    flags: { string: ['root', 'cmdline', 'kmsg'], boolean: ['no-background', 'dry-run'], positional: false },
+    run: async (p) => {
+      const root = rootFlag(p.flags);
+      const cmdline = (p.flags.cmdline as string | undefined) ?? null;
+      if (p.flags['dry-run']) return showPlan(root, cmdline, false);
+      const kmsg = p.flags.kmsg === 'none' ? null : ((p.flags.kmsg as string | undefined) ?? hostPath(root, '/dev/kmsg'));
+      const { ok } = await boot({ root, cmdline, kmsg, background: !p.flags['no-background'], console: print });
+      return ok ? 0 : 1;
+    },
+  },
+  plan: {
+    summary: 'print what boot would do, changing nothing',
+    usage: 'roroot plan [--root DIR] [--cmdline TEXT] [--json]',
+    help: `Prints the exact ordered steps boot would run on this system now, why
+each one was chosen, and what runs instead when one fails.
+
+${COMMON}
+${CMDLINE}
+  --json          the plan as JSON`,
+    flags: { string: ['root', 'cmdline'], boolean: ['json'], positional: false },
+    run: (p) => showPlan(rootFlag(p.flags), (p.flags.cmdline as string | undefined) ?? null, !!p.flags.json),
+  },
+  status: {
+    summary: 'what is mounted, which places are writable, the last boot',
+    usage: 'roroot status [--root DIR] [--json]',
+    help: `Shows the root's mount state, the scratch, state and remote stores with
+their free space, every volatile and persistent place and whether it is in
+place, and the last boot's steps with their durations.
+
+${COMMON}
+  --json          as JSON`,
+    flags: { string: ['root'], boolean: ['json'], positional: false },
+    run: async (p) => {
+      const st = collectStatus(rootFlag(p.flags));
+      print(p.flags.json ? JSON.stringify(st, null, 1) : renderStatus(st));
+      return 0;
+    },
+  },
+  'mount-persistent': {
+    summary: 'mount persistent state and REMOTE now, retrying until NFS answers',
+    usage: 'roroot mount-persistent [--root DIR] [--once] [--kmsg PATH|none]',
+    help: `The persistent half of boot on its own: state (fstab, label, NFS
+CLIENTSTATE/HOSTNAME), the state files binds, REMOTE and its symlinks.
+Retries with backoff (5 s doubling to 60 s) until every NFS mount answers.
+Boot starts it in the background when NFS is down.
+
+${COMMON}
+${CMDLINE}
+  --kmsg PATH     write kernel log lines to PATH (default DIR/dev/kmsg; none: off)
+  --once          one attempt; exit 1 if an NFS mount is still missing`,
+    flags: { string: ['root', 'cmdline', 'kmsg'], boolean: ['once'], positional: false },
+    run: async (p) => {
+      const root = rootFlag(p.flags);
+      const kmsg = p.flags.kmsg === 'none' ? null : ((p.flags.kmsg as string | undefined) ?? hostPath(root, '/dev/kmsg'));
+      const ok = await mountPersistent({
+        root,
+        cmdline: (p.flags.cmdline as string | undefined) ?? null,
+        kmsg,
+        console: print,
+        once: !!p.flags.once,
+        firstDelaySec: 5,
+        maxDelaySec: 60,
+      });
+      return ok ? 0 : 1;
+    },
+  },
+};
+
+async function showPlan(root: string, cmdline: string | null, json: boolean): Promise<number> {
+  const { plan } = await planRound(root, cmdline);
+  print(json ? JSON.stringify(plan, null, 1) : renderPlan(plan, root));
+  return 0;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    `roroot ${VERSION}: a read-only root for Linux routers`,
+    '',
+    'usage: roroot COMMAND [options]      roroot COMMAND --help',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    '  --version  print the version',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === 'version') {
+    print(VERSION);
+    return 0;
+  }
+  if (name === undefined || name === '--help' || name === 'help') {
+    print(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`roroot: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const parsed = parseFlags(rest, command.flags);
+  if ('error' in parsed) {
+    process.stderr.write(`roroot ${name}: ${parsed.error}\nusage: ${command.usage}\n`);
+    return 2;
+  }
+  if (parsed.flags.help) {
+    print(`usage: ${command.usage}\n\n${command.help}`);
+    return 0;
+  }
+  return command.run(parsed);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: Error) => {
+    process.stderr.write(`roroot: ${err.stack ?? err.message}\n`);
+    process.exitCode = 1;
+  },
+);

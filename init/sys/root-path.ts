@@ -1,0 +1,56 @@
+import { lstatSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+// roroot acts on "the system whose root is --root DIR". Config and plans
+// speak in system paths (/var/log); only here do they become paths on this
+// machine. Symlinks inside the tree are resolved against the tree, as they
+// would be on the router (an absolute link /var/run -> /run means DIR/run,
+// never this machine's /run): a bind mount must not land outside the tree.
+
+export function hostPath(root: string, systemPath: string): string {
+  return root === '/' ? systemPath : join(root, systemPath);
+}
+
+const MAX_SYMLINKS = 40; // Linux's own limit (ELOOP)
+
+// The system path with every symlink resolved inside root, or null when a
+// component is missing (a dangling link counts as missing, as `[ -e ]` says).
+export function resolveInRoot(root: string, systemPath: string): string | null {
+  let pending = systemPath.split('/').filter(Boolean);
+  let resolved: string[] = [];
+  let hops = 0;
+  while (pending.length > 0) {
+    const name = pending.shift() as string;
+    if (name === '.') continue;
+    if (name === '..') {
+      resolved.pop();
+      continue;
+    }
+    const candidate = '/' + [...resolved, name].join('/');
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(hostPath(root, candidate)).isSymbolicLink();
+    } catch {
+      return null;
+    }
+    if (!isLink) {
+      resolved.push(name);
+      continue;
+    }
+    if (++hops > MAX_SYMLINKS) return null;
+    const link = readlinkSync(hostPath(root, candidate));
+    if (link.startsWith('/')) resolved = [];
+    pending = [...link.split('/').filter(Boolean), ...pending];
+  }
+  return '/' + resolved.join('/');
+}
+
+// The parent resolved inside root, the last component not followed: what
+// lstat() of a system path means.
+export function lstatPathInRoot(root: string, systemPath: string): string | null {
+  const slash = systemPath.lastIndexOf('/');
+  const parent = resolveInRoot(root, systemPath.slice(0, slash) || '/');
+  if (parent === null) return null;
+  const base = systemPath.slice(slash + 1);
+  return hostPath(root, parent === '/' ? `/${base}` : `${parent}/${base}`);
+}

@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+
+// Runs a command to completion and turns a failure into the message an
+// admin needs: the command's own last stderr line, or how it died.
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class CommandError extends Error {}
+
+export function run(command: string, args: string[], options: { timeoutSec?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = options.timeoutSec
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, options.timeoutSec * 1000)
+      : null;
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      reject(new CommandError(err.code === 'ENOENT' ? `${command}: command not found` : `${command}: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (timedOut) reject(new CommandError(`timed out after ${options.timeoutSec} s`));
+      else if (signal) reject(new CommandError(`killed by ${signal}`));
+      else resolve({ code: code ?? 0, stdout, stderr });
+    });
+  });
+}
+
+// Like run(), but a non-zero exit is an error carrying stderr's last line.
+export async function runChecked(command: string, args: string[], options: { timeoutSec?: number } = {}): Promise<RunResult> {
+  const result = await run(command, args, options);
+  if (result.code !== 0) {
+    const last = result.stderr.trim().split('\n').pop() || result.stdout.trim().split('\n').pop() || '';
+    throw new CommandError(`${last ? last.replace(/^[\w.-]+: /, '') : 'failed'} (exit ${result.code})`);
+  }
+  return result;
+}

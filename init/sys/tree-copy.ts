@@ -1,0 +1,83 @@
+import { chmodSync, chownSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync, utimesSync, type Stats } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+
+// Copies that preserve what a restore must preserve (type, mode including
+// setuid bits, owner, times, symlinks as symlinks, device nodes, fifos) and
+// that never write through a symlink on the destination side: content the
+// master copy put on the scratch space (var/run -> /run, say) must not
+// redirect a later copy onto the read-only root or elsewhere.
+
+export type CopyDepth = 'node' | 'dirs' | 'all';
+
+export class UnsafeCopyError extends Error {}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function applyOwnership(path: string, st: Stats) {
+  if (st.isSymbolicLink()) {
+    lchownSync(path, st.uid, st.gid);
+    lutimesSync(path, st.atime, st.mtime);
+    return;
+  }
+  chownSync(path, st.uid, st.gid);
+  chmodSync(path, st.mode & 0o7777); // after chown, which clears setuid
+  utimesSync(path, st.atime, st.mtime);
+}
+
+// Copy one filesystem object; with depth 'dirs' or 'all', what is under a
+// directory too ('dirs': only the directories, as rc.sysinit's
+// `find -type d | cpio -p` does).
+export function copyTree(src: string, dst: string, depth: CopyDepth) {
+  const st = lstatSync(src);
+  const existing = lstatOrNull(dst);
+  if (st.isDirectory()) {
+    if (existing?.isSymbolicLink()) throw new UnsafeCopyError(`refusing to copy into ${dst}: it is a symlink`);
+    if (existing && !existing.isDirectory()) unlinkSync(dst);
+    if (!existing || !existing.isDirectory()) mkdirSync(dst);
+    if (depth !== 'node') {
+      for (const name of readdirSync(src)) {
+        const child = `${src}/${name}`;
+        if (depth === 'dirs' && !lstatSync(child).isDirectory()) continue;
+        copyTree(child, `${dst}/${name}`, depth);
+      }
+    }
+    applyOwnership(dst, st); // last, so the times are not changed by the children
+    return;
+  }
+  if (depth === 'dirs') return;
+  if (existing?.isDirectory()) throw new UnsafeCopyError(`refusing to replace directory ${dst} with a file`);
+  if (existing) unlinkSync(dst); // also drops a symlink rather than write through it
+  if (st.isSymbolicLink()) symlinkSync(readlinkSync(src), dst);
+  else if (st.isFile()) copyFileSync(src, dst);
+  else {
+    // Device nodes, fifos, sockets: node has no mknod(2); cp -a makes them.
+    const cp = spawnSync('cp', ['-a', '--', src, dst], { encoding: 'utf8' });
+    if (cp.status !== 0) throw new Error(`cp -a ${src} ${dst}: ${(cp.stderr || '').trim() || `exit ${cp.status}`}`);
+    return;
+  }
+  applyOwnership(dst, st);
+}
+
+// mkdir -p of `relative` under `base`, each new directory taking the mode
+// and owner of its counterpart on the root (model(rel) gives its host path),
+// refusing to pass through a symlink.
+export function mkdirsWithin(base: string, relative: string, model: (rel: string) => string) {
+  let rel = '';
+  for (const name of relative.split('/').filter(Boolean)) {
+    rel += `/${name}`;
+    const path = base + rel;
+    const st = lstatOrNull(path);
+    if (st?.isSymbolicLink()) throw new UnsafeCopyError(`refusing to follow symlink ${path}`);
+    if (st && !st.isDirectory()) throw new UnsafeCopyError(`${path} is not a directory`);
+    if (st) continue;
+    mkdirSync(path);
+    const like = lstatOrNull(model(rel));
+    if (like?.isDirectory()) applyOwnership(path, like);
+  }
+}
