@@ -38,13 +38,13 @@ ${CMDLINE}
   --kmsg PATH     write kernel log lines to PATH (default DIR/dev/kmsg; none: off)
   --no-background do not start the background NFS retry
   --dry-run       print the plan instead (same as roroot plan)`,
-    flags: { string: ['root', 'cmdline', 'kmsg'], boolean: ['no-background', 'dry-run'], positional: false },
+    flags: { string: ['root', 'cmdline', 'kmsg'], boolean: ['dry-run'], on: ['background'], positional: false },
     run: async (p) => {
       const root = rootFlag(p.flags);
       const cmdline = (p.flags.cmdline as string | undefined) ?? null;
       if (p.flags['dry-run']) return showPlan(root, cmdline, false);
       const kmsg = p.flags.kmsg === 'none' ? null : ((p.flags.kmsg as string | undefined) ?? hostPath(root, '/dev/kmsg'));
-      const { ok } = await boot({ root, cmdline, kmsg, background: !p.flags['no-background'], console: print });
+      const { ok } = await boot({ root, cmdline, kmsg, background: p.flags.background !== false, console: print });
       return ok ? 0 : 1;
     },
   },

@@ -68,9 +68,13 @@ export function collectStatus(root: string): Status {
     places.push({ path, how, ok, detail });
   };
   const bound = (path: string, how: string) => {
-    const resolved = pathFact(root, path).resolved ?? path;
+    const resolved = pathFact(root, path).resolved;
+    if (!resolved) {
+      places.push({ path, how, ok: true, detail: 'does not exist, skipped as rwtab says' });
+      return;
+    }
     const ok = !!top(resolved);
-    places.push({ path, how, ok, detail: ok ? 'bind-mounted' : 'not mounted' });
+    places.push({ path, how, ok, detail: ok ? `bind-mounted${resolved !== path ? ` at ${resolved}` : ''}` : 'not mounted' });
   };
   for (const p of s.volatile) link(p, s.rwMount + p, 'volatile symlink');
   for (const e of config.rwtab) bound(e.path, `rwtab ${e.mode}`);

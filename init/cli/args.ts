@@ -8,6 +8,7 @@ export interface FlagSpec {
   string: string[];
   boolean: string[];
   positional: boolean; // does the command take operands?
+  on?: string[]; // booleans that default to true; minimist reads --no-NAME as NAME=false
 }
 
 export interface Parsed {
@@ -17,10 +18,11 @@ export interface Parsed {
 
 export function parseFlags(argv: string[], spec: FlagSpec): Parsed | { error: string } {
   const unknown: string[] = [];
-  const known = new Set([...spec.string, ...spec.boolean, 'help']);
+  const known = new Set([...spec.string, ...spec.boolean, ...(spec.on ?? []), 'help']);
   const parsed = minimist(argv, {
     string: spec.string,
-    boolean: [...spec.boolean, 'help'],
+    boolean: [...spec.boolean, ...(spec.on ?? []), 'help'],
+    default: Object.fromEntries((spec.on ?? []).map((name) => [name, true])),
     stopEarly: false,
     '--': true,
     unknown: (arg) => {

@@ -1,10 +1,11 @@
-import type { Cmdline } from './cmdline';
+import { parseCmdline, type Cmdline } from './cmdline';
 import type { Diagnostic } from './diagnostic';
-import type { FstabEntry } from './fstab';
-import type { RwtabEntry } from './rwtab';
-import type { Settings } from './settings';
+import { parseFstab, type FstabEntry } from './fstab';
+import { isIgnoredRwtabFile, parseRwtab, type RwtabEntry } from './rwtab';
+import { mergeSettings, type Settings } from './settings';
+import { parseShellVars } from './shell-vars';
 
-// Everything boot reads from files, parsed. Built by sys/read-config.ts.
+// Everything boot reads from files, parsed.
 export interface Config {
   settings: Settings;
   rwtab: RwtabEntry[];
@@ -25,3 +26,27 @@ export const CONFIG_FILES = {
   hostname: '/etc/hostname',
   mtab: '/etc/mtab',
 } as const;
+
+// Pure: the text of each file (null: absent), the names in /etc/rwtab.d and
+// the kernel command line in; the parsed config and every problem out.
+export function assembleConfig(read: (path: string) => string | null, rwtabDirNames: string[], cmdlineText: string): Config {
+  const diagnostics: Diagnostic[] = [];
+  const shellFile = (file: string) => ({ file, vars: parseShellVars(file, read(file) ?? '') });
+  // Fedora's file first: roroot.conf wins key by key.
+  const merged = mergeSettings([shellFile(CONFIG_FILES.fedora), shellFile(CONFIG_FILES.roroot)]);
+  diagnostics.push(...merged.diagnostics);
+
+  // /etc/rwtab, then /etc/rwtab.d/* in the shell's glob order, as rc.sysinit.
+  const rwtabFiles = [CONFIG_FILES.rwtab, ...[...rwtabDirNames].sort().filter((n) => !isIgnoredRwtabFile(n)).map((n) => `${CONFIG_FILES.rwtabDir}/${n}`)];
+  const rwtab: RwtabEntry[] = [];
+  for (const file of rwtabFiles) {
+    const parsed = parseRwtab(file, read(file) ?? '');
+    rwtab.push(...parsed.entries);
+    diagnostics.push(...parsed.diagnostics);
+  }
+  const fstab = parseFstab(CONFIG_FILES.fstab, read(CONFIG_FILES.fstab) ?? '');
+  diagnostics.push(...fstab.diagnostics);
+  const cmdline = parseCmdline(cmdlineText);
+  diagnostics.push(...cmdline.diagnostics);
+  return { settings: merged.settings, rwtab, fstab: fstab.entries, cmdline, etcHosts: read(CONFIG_FILES.hosts) ?? '', diagnostics };
+}

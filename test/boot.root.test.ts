@@ -1,0 +1,216 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { LoopDisk } from './support/loop-disk';
+import { inNamespace, sections, type ShellResult } from './support/namespace';
+import { buildTree, LISTING_SH, MASTER, RW, usrMountSh } from './support/system-tree';
+
+// The bundled dist/roroot.js, run for real as root on a disk image attached
+// to a loop device, in private namespaces, against a system tree whose root
+// is bind-mounted read-only as on the router.
+
+const t = suite('boot (root, loop devices)');
+const BUNDLE = resolve(__dirname, '../../dist/roroot.js');
+const RWTAB = 'dirs /var/cache/man\nempty /var/lib/dhclient\nfiles /etc/resolv.conf\nfiles /var/lib/nfs\nempty /does/not/exist\n';
+
+interface Ctx {
+  dir: string;
+  tree: string;
+  disk: LoopDisk;
+}
+let ctx: Ctx;
+
+t.before.each(() => {
+  const dir = mkdtempSync(join(tmpdir(), 'roroot-boot-'));
+  ctx = { dir, tree: join(dir, 'tree'), disk: LoopDisk.create(join(dir, 'disk.img'), 80, [4, 64]) };
+});
+t.after.each(() => {
+  ctx.disk.detach();
+  rmSync(ctx.dir, { recursive: true, force: true });
+});
+
+// One boot in a fresh namespace, then `after` (shell) in the same namespace.
+function bootIn(opts: { cmdline?: string; readOnlyRoot?: boolean; after?: string; before?: string }): ShellResult & { s: Record<string, string> } {
+  const { tree, dir } = ctx;
+  const ro = opts.readOnlyRoot === false ? '' : `mount --bind ${tree} ${tree}; mount -o remount,bind,ro ${tree}`;
+  const r = inNamespace(`
+${LISTING_SH}
+${opts.before ?? ''}
+${ro}
+${usrMountSh(tree)}
+inside() { chroot ${tree} /bin/sh -c "$1"; }
+echo "=== boot"
+rc=0; node ${BUNDLE} boot --root ${tree} --cmdline '${opts.cmdline ?? 'ro quiet'}' --kmsg ${dir}/kmsg --no-background || rc=$?
+echo "=== rc"; echo $rc
+echo "=== mounts"; findmnt -rn -o TARGET,FSTYPE,SOURCE | awk -v t=${tree} 'index($1, t) == 1 && $1 != t "/usr" { for (i = 1; i <= NF; i++) { if (index($i, t) == 1) $i = substr($i, length(t) + 1); if ($i == "") $i = "/" } print }'
+${opts.after ?? ''}
+`);
+  if (process.env.DEBUG_BOOT) console.log(r.stdout, r.stderr);
+  return { ...r, s: sections(r.stdout) };
+}
+
+const lines = (text: string | undefined) => (text ?? '').split('\n').filter(Boolean);
+const mountsOf = (s: Record<string, string>) => lines(s.mounts).map((l) => l.split(' '));
+
+t('scratch partition by PARTUUID: re-made, filled exactly from the master copy, volatile links and rwtab binds work, root stays read-only', () => {
+  buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nRW_LABEL=\nVOLATILE="/tmp /var/log /var/spool/lpd"\n`, rwtab: RWTAB });
+  const r = bootIn({
+    after: `
+echo "=== master"; listing ${ctx.tree}${MASTER}
+echo "=== scratch"; listing ${ctx.tree}${RW}
+echo "=== devnode"; stat -c '%F %t:%T' ${ctx.tree}${RW}/var/lib/chroot/dev/null
+echo "=== through-links"; inside 'echo hello > /tmp/new; echo line >> /var/log/syslog'; cat ${ctx.tree}${RW}/tmp/new ${ctx.tree}${RW}/var/log/syslog
+echo "=== rwtab"; find ${ctx.tree}/var/cache/man ${ctx.tree}/var/lib/dhclient ${ctx.tree}/var/lib/nfs -printf '%P|%y|%m|%U:%G\\n' | sort; cat ${ctx.tree}/etc/resolv.conf
+echo "=== rwtab-write"; inside 'echo x > /var/lib/dhclient/new.lease; echo y > /etc/resolv.conf'; ls ${ctx.tree}${RW}/var/lib/dhclient; cat ${ctx.tree}${RW}/etc/resolv.conf
+echo "=== rootwrite"; inside 'touch /etc/newfile' 2>&1 || true
+echo "=== status"; node ${BUNDLE} status --root ${ctx.tree} --json
+`,
+  });
+  const s = r.s;
+  assert.is(s.rc.trim(), '0', r.stdout + r.stderr);
+  const scratch = mountsOf(s).find((m) => m[0] === RW);
+  assert.equal(scratch?.slice(1), ['ext4', ctx.disk.partition(2)], 'scratch is the partition, freshly made ext4');
+  assert.ok(s.master.length > 100);
+  const master = lines(s.master);
+  assert.equal(
+    lines(s.scratch).filter((l) => master.includes(l)),
+    master,
+    'the scratch holds the whole master copy: types, modes (setuid, sticky), owners, sizes, link targets',
+  );
+  assert.equal(
+    lines(s.scratch).filter((l) => !master.includes(l)),
+    [
+      // what rwtab replicated: dirs without files, empty without content, files whole
+      'etc/resolv.conf|f|644|0:0|22|',
+      'etc|d|755|0:0||',
+      'var/cache/man/cat1|d|2755|6:12||',
+      'var/cache/man/man1|d|755|0:0||',
+      'var/cache/man|d|755|0:0||',
+      'var/cache|d|755|0:0||',
+      'var/lib/dhclient|d|755|0:0||',
+      'var/lib/nfs/etab|f|600|0:0|5|',
+      'var/lib/nfs/sm|d|700|0:0||',
+      'var/lib/nfs|d|755|0:0||',
+    ],
+  );
+  assert.ok(s.master.includes('var/lib/chroot/dev/null|c|666|0:0|'), 'a device node in the master copy');
+  assert.ok(s.master.includes('var/lib/initctl|p|620|0:0|'), 'a fifo');
+  assert.ok(s.master.includes('usr/bin/suid-helper|f|4755|0:0|'), 'a setuid file');
+  assert.ok(s.master.includes('var/run|l|777|0:0|4|/run'), 'a symlink');
+  assert.is(s.devnode.trim(), 'character special file 1:3');
+  assert.equal(lines(s['through-links']), ['hello', 'master syslog line', 'line']);
+  // Seen through the binds on the root: the same replicas.
+  assert.equal(lines(s.rwtab).sort(), ['|d|755|0:0', '|d|755|0:0', '|d|755|0:0', 'cat1|d|2755|6:12', 'etab|f|600|0:0', 'man1|d|755|0:0', 'sm|d|700|0:0', 'nameserver 192.0.2.53'].sort());
+  assert.equal(lines(s['rwtab-write']), ['new.lease', 'y']);
+  assert.match(s.rootwrite, /Read-only file system/);
+  const bindTargets = mountsOf(s).filter((m) => m[2].startsWith(`${ctx.disk.partition(2)}[`)).map((m) => m[0]).sort();
+  assert.equal(bindTargets, ['/etc/resolv.conf', '/var/cache/man', '/var/lib/dhclient', '/var/lib/nfs']);
+  const kmsg = readFileSync(join(ctx.dir, 'kmsg'), 'utf8');
+  assert.match(kmsg, new RegExp(`<6>roroot: scratch: mkfs\\.ext4 -d ${MASTER} ${ctx.disk.partition(2)} \\([0-9.]+ ms\\)`));
+  assert.match(kmsg, /<6>roroot: rwtab: files \/etc\/resolv.conf; mount -n --bind \S+ \/etc\/resolv.conf \([0-9.]+ ms\)/);
+  assert.match(kmsg, /<6>roroot: plan: rwtab: \/does\/not\/exist does not exist, skipped \(\/etc\/rwtab:5\)/);
+  assert.match(s.boot, /roroot: boot: done in [0-9.]+ ms, \d+ steps, 0 failed/);
+  const status = JSON.parse(s.status);
+  assert.is(status.root.readOnly, true);
+  assert.is(status.stores[0].mounted, true);
+  assert.ok(status.stores[0].freeBytes > 0);
+  assert.ok(status.places.every((p: { ok: boolean }) => p.ok), JSON.stringify(status.places));
+  assert.ok(status.lastBoot.steps.some((x: { id: string; status: string }) => x.id === 'scratch.mkfs' && x.status === 'ok'));
+});
+
+t('every boot re-makes the scratch: a file written after boot 1 is gone after boot 2, garbage over the partition is survived', () => {
+  buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nRW_LABEL=\nVOLATILE="/tmp /var/log"\n` });
+  const first = bootIn({ after: `inside 'echo leftover > /tmp/leftover; echo more >> /var/log/syslog; sync'` });
+  assert.is(first.s.rc.trim(), '0', first.stdout + first.stderr);
+  // A power cut mid-write, and worse: random bytes over the first 8 MiB.
+  writeFileSync(join(ctx.dir, 'noise'), Buffer.alloc(8 << 20, 0xa5).map((_, i) => (i * 2654435761) >>> 24));
+  inNamespace(`dd if=${ctx.dir}/noise of=${ctx.disk.partition(2)} bs=1M conv=fsync status=none`);
+  const second = bootIn({ after: `echo "=== tmp"; inside 'ls -A /tmp/'; echo "=== syslog"; inside 'cat /var/log/syslog'; echo "=== fsck"; umount ${ctx.tree}${RW}; e2fsck -fn ${ctx.disk.partition(2)} >/dev/null 2>&1 && echo clean` });
+  assert.is(second.s.rc.trim(), '0', second.stdout + second.stderr);
+  assert.equal(lines(second.s.tmp), [], 'the file written after boot 1 is gone');
+  assert.equal(lines(second.s.syslog), ['master syslog line']);
+  assert.is(second.s.fsck.trim(), 'clean', 'the re-made filesystem is consistent');
+  assert.equal(mountsOf(second.s).find((m) => m[0] === RW)?.slice(1), ['ext4', ctx.disk.partition(2)], 'the partition, not the tmpfs fallback');
+});
+
+t('scratch found by label (blkid), relabelled by mkfs so the next boot finds it again', () => {
+  inNamespace(`mkfs.ext4 -q -L rrt-scratch ${ctx.disk.partition(2)}`);
+  buildTree(ctx.tree, { conf: 'RW_LABEL=rrt-scratch\nVOLATILE=/tmp\n' });
+  for (let boot = 1; boot <= 2; boot++) {
+    const r = bootIn({});
+    assert.is(r.s.rc.trim(), '0');
+    assert.equal(mountsOf(r.s).find((m) => m[0] === RW)?.slice(1), ['ext4', ctx.disk.partition(2)], `boot ${boot}`);
+    assert.match(r.s.boot, new RegExp(`scratch: mkfs\\.ext4 -L rrt-scratch -d ${MASTER} ${ctx.disk.partition(2)}`));
+  }
+});
+
+t('no scratch partition: tmpfs, filled with the same content; the log says why', () => {
+  buildTree(ctx.tree, { conf: 'RW_DEVICE=PARTUUID=deadbeef-09\nRW_LABEL=\nVOLATILE=/tmp\n' });
+  const r = bootIn({ after: `echo "=== master"; listing ${ctx.tree}${MASTER}; echo "=== scratch"; listing ${ctx.tree}${RW}` });
+  assert.is(r.s.rc.trim(), '0');
+  assert.equal(mountsOf(r.s).find((m) => m[0] === RW)?.slice(1, 2), ['tmpfs']);
+  assert.is(r.s.scratch, r.s.master);
+  assert.match(r.s.boot, /roroot: plan: scratch: RW_DEVICE=PARTUUID=deadbeef-09: no such device/);
+  assert.match(r.s.boot, /roroot: scratch: mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs \/var\/lib\/roroot\/volatile \(/);
+});
+
+t('mkfs fails (master copy too big for the partition): tmpfs fallback, said on the console and in the kernel log', () => {
+  buildTree(ctx.tree, { conf: `RW_DEVICE=${ctx.disk.partition(1)}\nRW_LABEL=\nVOLATILE=/tmp\n` });
+  writeFileSync(join(ctx.tree, MASTER, 'big'), Buffer.alloc(6 << 20, 1)); // 6 MiB into a 4 MiB partition
+  const r = bootIn({ after: `echo "=== big"; stat -c %s ${ctx.tree}${RW}/big` });
+  assert.is(r.s.rc.trim(), '0', 'the boot still comes up');
+  assert.equal(mountsOf(r.s).find((m) => m[0] === RW)?.slice(1, 2), ['tmpfs']);
+  assert.is(r.s.big.trim(), String(6 << 20));
+  const kmsg = readFileSync(join(ctx.dir, 'kmsg'), 'utf8');
+  assert.match(kmsg, new RegExp(`<3>roroot: scratch: mkfs\\.ext4 -d ${MASTER} ${ctx.disk.partition(1)}: .+, continuing \\(`));
+  assert.match(r.s.boot, /roroot: scratch: mount -n -t tmpfs .* \/var\/lib\/roroot\/volatile \(/);
+  assert.match(r.s.boot, /roroot: scratch: mount -n -t ext4 .*: skipped, scratch\.mkfs did not succeed/);
+});
+
+t('a broken config line: a precise error on the console and in the kernel log, and the boot still comes up', () => {
+  buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nRW_LABEL=\nVOLATILE=/tmp\nRW_FSTYPE=btrfs\nthis is not a setting\n`, rwtab: 'files /etc/resolv.conf\nmount /var/lib/nfs\n' });
+  const r = bootIn({});
+  assert.is(r.s.rc.trim(), '0');
+  for (const where of [r.s.boot, readFileSync(join(ctx.dir, 'kmsg'), 'utf8')]) {
+    assert.match(where, /roroot: config: \/etc\/roroot.conf:4: RW_FSTYPE: expected ext2, ext3 or ext4, got "btrfs"/);
+    assert.match(where, /roroot: config: \/etc\/roroot.conf:5: expected KEY=value, got "this is not a setting"/);
+    assert.match(where, /roroot: config: \/etc\/rwtab:2: expected "empty", "dirs" or "files" then a path, got "mount \/var\/lib\/nfs"/);
+  }
+  assert.ok(mountsOf(r.s).some((m) => m[0] === RW && m[1] === 'ext4'), 'the good lines still apply');
+  assert.ok(mountsOf(r.s).some((m) => m[0] === '/etc/resolv.conf'));
+});
+
+t('noreadonlyroot: nothing mounted, nothing written', () => {
+  buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nVOLATILE=/tmp\n`, rwtab: RWTAB });
+  const r = bootIn({ cmdline: 'ro noreadonlyroot' });
+  assert.is(r.s.rc.trim(), '0');
+  assert.equal(mountsOf(r.s).map((m) => m[0]), ['/'], 'only the read-only bind of the tree itself');
+  assert.match(r.s.boot, /roroot: boot: off \(noreadonlyroot on the kernel command line\), handing over/);
+});
+
+t('boot run twice: the second run changes nothing and says so', () => {
+  buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nRW_LABEL=\nVOLATILE=/tmp\n`, rwtab: RWTAB });
+  const r = bootIn({ after: `inside 'echo kept > /tmp/kept'; echo "=== again"; node ${BUNDLE} boot --root ${ctx.tree} --cmdline ro --kmsg none --no-background; echo "=== kept"; inside 'cat /tmp/kept'; echo "=== mounts2"; findmnt -rn -o TARGET | grep '^${ctx.tree}' | grep -vc '^${ctx.tree}/usr$'` });
+  assert.is(r.s.rc.trim(), '0');
+  assert.is(r.s.kept.trim(), 'kept', 'the scratch was not re-made under a running system');
+  assert.match(r.s.again, /already mounted \(boot ran before\): not re-made/);
+  assert.match(r.s.again, /rwtab: files \/etc\/resolv.conf; mount .*: already done/);
+  assert.match(r.s.again, /volatile: ln -s \/var\/lib\/roroot\/volatile\/tmp \/tmp: already done/);
+  assert.is(Number(r.s.mounts2.trim()), mountsOf(r.s).length, 'no mount added');
+});
+
+t('a symlink in the master copy cannot make boot write outside the scratch mount', () => {
+  buildTree(ctx.tree, { conf: 'RW_LABEL=\n', rwtab: 'dirs /var/cache/man\n' });
+  // The master copy redirects var/cache to the root's /etc; rwtab's copy of
+  // /var/cache/man would then land in /etc/man on a writable root.
+  const { symlinkSync } = require('node:fs') as typeof import('node:fs');
+  symlinkSync('/etc', join(ctx.tree, MASTER, 'var/cache'));
+  const r = bootIn({ readOnlyRoot: false, after: `echo "=== etc"; ls ${ctx.tree}/etc` });
+  assert.is(r.s.rc.trim(), '0');
+  assert.not.ok(lines(r.s.etc).includes('man'), 'nothing written through the link');
+  assert.match(r.s.boot, /roroot: rwtab: dirs \/var\/cache\/man; mount .*: refusing to follow symlink \S+\/var\/lib\/roroot\/volatile\/var\/cache, continuing/);
+});
+
+t.run();

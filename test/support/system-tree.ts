@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+// A small router root filesystem as `roroot install` leaves it: a master
+// copy holding every kind of file a restore must keep (modes, owners, a
+// setuid binary, symlinks, a device node, a fifo, empty dirs), the volatile
+// symlinks into the scratch mount, and the places Fedora's rwtab names.
+
+export const RW = '/var/lib/roroot/volatile';
+export const MASTER = '/var/lib/roroot/volatile.ini';
+
+export interface TreeOptions {
+  conf: string;
+  rwtab?: string;
+  fstab?: string;
+}
+
+export function buildTree(root: string, opts: TreeOptions) {
+  const at = (p: string) => join(root, p);
+  const dir = (p: string, mode = 0o755, owner = [0, 0]) => {
+    mkdirSync(at(p), { recursive: true });
+    chownSync(at(p), owner[0], owner[1]);
+    chmodSync(at(p), mode);
+  };
+  const file = (p: string, text: string, mode = 0o644, owner = [0, 0]) => {
+    mkdirSync(dirname(at(p)), { recursive: true });
+    writeFileSync(at(p), text);
+    chownSync(at(p), owner[0], owner[1]);
+    chmodSync(at(p), mode);
+  };
+  for (const d of ['proc', 'sys', 'dev', 'run', 'etc', 'usr', 'var/lib/roroot/state', 'var/lib/roroot/remote', RW.slice(1)]) dir(d);
+  // The host's /usr is bind-mounted here in the test's namespace, so that
+  // commands can run chrooted in the tree (merged /usr, as Debian 12).
+  for (const d of ['bin', 'sbin', 'lib', 'lib64']) symlinkSync(`usr/${d}`, at(d));
+  symlinkSync('/proc/mounts', at('etc/mtab'));
+  file('etc/roroot.conf', opts.conf);
+  if (opts.rwtab) file('etc/rwtab', opts.rwtab);
+  if (opts.fstab) file('etc/fstab', opts.fstab);
+
+  // The master copy.
+  const m = (p: string) => `${MASTER.slice(1)}/${p}`;
+  dir(MASTER.slice(1));
+  dir(m('tmp'), 0o1777);
+  dir(m('var/log'));
+  file(m('var/log/syslog'), 'master syslog line\n', 0o640, [0, 4]);
+  dir(m('var/log/private'), 0o700, [1000, 1000]);
+  file(m('var/log/private/secret'), 's3cret\n', 0o600, [1000, 1000]);
+  symlinkSync('/run', at(m('var/run')));
+  dir(m('var/spool/lpd'), 0o775, [7, 7]);
+  dir(m('var/lib/chroot/dev'));
+  execFileSync('mknod', ['-m', '0666', at(m('var/lib/chroot/dev/null')), 'c', '1', '3']);
+  execFileSync('mkfifo', ['-m', '0620', at(m('var/lib/initctl'))]);
+  file(m('usr/bin/suid-helper'), '#!/bin/sh\n', 0o4755);
+
+  // Seed 004: the volatile places are symlinks into the scratch mount.
+  dir('var/spool');
+  symlinkSync(`${RW}/tmp`, at('tmp'));
+  symlinkSync(`${RW}/var/log`, at('var/log'));
+  symlinkSync(`${RW}/var/spool/lpd`, at('var/spool/lpd'));
+
+  // Seed 000: places an rwtab can name.
+  file('var/cache/man/man1/ls.1.gz', 'manpage\n');
+  dir('var/cache/man/cat1', 0o2755, [6, 12]);
+  file('var/lib/dhclient/old.lease', 'lease\n');
+  file('etc/resolv.conf', 'nameserver 192.0.2.53\n');
+  file('var/lib/nfs/etab', 'etab\n', 0o600);
+  dir('var/lib/nfs/sm', 0o700, [0, 0]);
+}
+
+// Shell that makes the tree runnable with chroot: the host's /usr, read-only.
+export function usrMountSh(root: string): string {
+  return `mount --bind /usr ${root}/usr; mount -o remount,bind,ro ${root}/usr`;
+}
+
+// Every file under dir as "path|type|mode|owner|size|link", sizes only for
+// files and links (directory sizes differ between ext4 and tmpfs). Shell, to
+// run inside the test's namespace.
+export const LISTING_SH = `listing() { (cd "$1" && find . -mindepth 1 ! -path './lost+found' ! -path './lost+found/*' ! -path './.roroot' ! -path './.roroot/*' -printf '%P|%y|%m|%U:%G|%s|%l\\n' | awk -F'|' 'BEGIN{OFS="|"} $2=="d"{$5=""} {print}' | sort); }`;
