@@ -45,6 +45,7 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
   const pseudo = round.plan.steps.filter((s) => s.phase === 'pseudo');
   if (pseudo.length > 0) {
     merge(exec, await execute(pseudo, ctx));
+    log.openKmsg();
     round = await planRound(opts.root, opts.cmdline);
   }
   const { config, plan } = round;
@@ -117,6 +118,7 @@ function startBackgroundRetry(opts: BootOptions, log: Logger) {
   try {
     // Its lines go to the kernel log; the console belongs to getty by then.
     const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore' });
+    child.on('error', (err) => log.error(`boot: NFS retry: ${err.message}`));
     child.unref();
     log.info(`boot: NFS retry running in the background (pid ${child.pid})`);
   } catch (err) {

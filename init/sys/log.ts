@@ -1,27 +1,39 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 
 // Every line boot says goes to the console and to the kernel log, so that it
 // is on the serial console while it happens and in `dmesg` afterwards. Lines
 // are "roroot: <phase>: <what>"; /dev/kmsg records get a syslog level so
-// errors stand out in `dmesg -l err`.
+// errors stand out in `dmesg -l err`. Before /dev is mounted there is no
+// /dev/kmsg: lines are kept and written once openKmsg() succeeds.
 
 type Level = 'info' | 'warn' | 'error';
 const KMSG_LEVEL: Record<Level, number> = { info: 6, warn: 4, error: 3 };
 
 export class Logger {
   private kmsg: number | null = null;
+  private pending: string[] = [];
   readonly lines: { level: Level; text: string }[] = [];
 
   constructor(
     private readonly console: (line: string) => void,
-    kmsgPath: string | null,
+    private readonly kmsgPath: string | null,
   ) {
-    if (!kmsgPath) return;
+    this.openKmsg();
+  }
+
+  // True when kernel log lines are being written (or none were asked for).
+  openKmsg(): boolean {
+    if (!this.kmsgPath || this.kmsg !== null) return true;
     try {
-      this.kmsg = openSync(kmsgPath, 'a');
-    } catch (err) {
-      this.console(`roroot: log: cannot open ${kmsgPath} (${(err as NodeJS.ErrnoException).code}): console only`);
+      // Never O_CREAT: before /dev is mounted that would leave a plain file
+      // called kmsg on the root.
+      this.kmsg = openSync(this.kmsgPath, constants.O_WRONLY | constants.O_APPEND);
+    } catch {
+      return false;
     }
+    for (const record of this.pending) this.writeKmsg(record);
+    this.pending = [];
+    return true;
   }
 
   info(text: string) {
@@ -38,15 +50,23 @@ export class Logger {
     const line = `roroot: ${text}`;
     this.lines.push({ level, text });
     this.console(line);
-    if (this.kmsg === null) return;
+    const record = `<${KMSG_LEVEL[level]}>${line}\n`;
+    if (this.kmsg !== null) this.writeKmsg(record);
+    else if (this.kmsgPath) this.pending.push(record);
+  }
+
+  private writeKmsg(record: string) {
     try {
-      writeSync(this.kmsg, `<${KMSG_LEVEL[level]}>${line}\n`);
+      writeSync(this.kmsg as number, record);
     } catch {
       // A full or rate-limited kmsg must not stop the boot; the console has it.
     }
   }
 
   close() {
+    if (this.kmsgPath && this.kmsg === null && this.pending.length > 0) {
+      this.console(`roroot: log: cannot open ${this.kmsgPath}: ${this.pending.length} lines are on the console only`);
+    }
     if (this.kmsg !== null) closeSync(this.kmsg);
     this.kmsg = null;
   }

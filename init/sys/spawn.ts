@@ -13,7 +13,10 @@ export class CommandError extends Error {}
 
 export function run(command: string, args: string[], options: { timeoutSec?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Pipes only: 'ignore' would open /dev/null, and early in boot, before
+    // /dev is mounted, there is none; every spawn then failed with ENOENT.
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end();
     let stdout = '';
     let stderr = '';
     let timedOut = false;

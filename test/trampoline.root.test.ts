@@ -1,0 +1,66 @@
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { inNamespace } from './support/namespace';
+import { buildTree, usrMountSh } from './support/system-tree';
+
+// /sbin/roroot-init runs the boot stage, then always execs the real init
+// with the arguments it was given. Run for real, chrooted in a system tree.
+
+const t = suite('patches/roroot-init.sh (root)');
+const REPO = resolve(__dirname, '../..');
+let dir: string;
+let tree: string;
+
+t.before.each(() => {
+  dir = mkdtempSync(join(tmpdir(), 'roroot-init-'));
+  tree = join(dir, 'tree');
+  buildTree(tree, { conf: 'RW_LABEL=\nVOLATILE=/tmp\n' });
+  mkdirSync(join(tree, 'sbin-roroot'));
+  copyFileSync(join(REPO, 'patches/roroot-init.sh'), join(tree, 'sbin-roroot/roroot-init'));
+  copyFileSync(join(REPO, 'dist/roroot.js'), join(tree, 'roroot.js'));
+  // The "real init": says how it was started, and where /tmp leads.
+  writeFileSync(join(tree, 'fake-init'), '#!/bin/sh\necho "init pid-ok=$([ $$ -gt 0 ] && echo yes) args=$*"\nreadlink /tmp\nls /var/lib/roroot/volatile/\n');
+  chmodSync(join(tree, 'fake-init'), 0o755);
+});
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+
+function trampoline(cmdline: string, env: string) {
+  writeFileSync(join(dir, 'cmdline'), cmdline + '\n');
+  return inNamespace(`
+mount --bind ${tree} ${tree}; mount -o remount,bind,ro ${tree}
+${usrMountSh(tree)}
+mount -t proc proc ${tree}/proc; mount --bind ${dir}/cmdline ${tree}/proc/cmdline
+# A /dev of our own, so that the kernel log lines land in a file, not in
+# this machine's kernel log.
+mount -t tmpfs -o mode=0755 tmpfs ${tree}/dev; : > ${tree}/dev/kmsg
+${env} chroot ${tree} /sbin-roroot/roroot-init single 2>&1
+echo "=== kmsg"; cat ${tree}/dev/kmsg
+`);
+}
+
+t('boots, then execs roroot.init= with the arguments init was given', () => {
+  const r = trampoline('ro roroot.init=/fake-init', 'RORORT_JS=/roroot.js');
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /roroot: boot: done in/);
+  assert.match(r.stdout, /init pid-ok=yes args=single\n\/var\/lib\/roroot\/volatile\/tmp\ntmp\n/);
+  assert.match(r.stdout, /=== kmsg\n<6>roroot: pseudo: mount -n -t sysfs .*\n(.*\n)*<6>roroot: boot: done in/);
+});
+
+t('hands over even when node fails, and says so', () => {
+  const r = trampoline('ro roroot.init=/fake-init', 'RORORT_NODE=/bin/false');
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /roroot-init: boot stage failed \(exit 1\), handing over anyway/);
+  assert.match(r.stdout, /=== kmsg\n<3>roroot-init: boot stage failed \(exit 1\), handing over anyway\n/);
+  assert.match(r.stdout, /init pid-ok=yes args=single/);
+});
+
+t('noreadonlyroot: straight to init, nothing mounted', () => {
+  const r = trampoline('ro noreadonlyroot roroot.init=/fake-init', 'RORORT_JS=/roroot.js');
+  assert.match(r.stdout, /roroot: boot: off \(noreadonlyroot on the kernel command line\)/);
+  assert.match(r.stdout, /init pid-ok=yes args=single\n\/var\/lib\/roroot\/volatile\/tmp\n===/, 'the scratch mount is empty: nothing was mounted');
+});
+
+t.run();
