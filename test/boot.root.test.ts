@@ -37,6 +37,7 @@ function bootIn(opts: { cmdline?: string; readOnlyRoot?: boolean; after?: string
   const ro = opts.readOnlyRoot === false ? '' : `mount --bind ${tree} ${tree}; mount -o remount,bind,ro ${tree}`;
   const r = inNamespace(`
 ${LISTING_SH}
+: > ${dir}/kmsg
 ${opts.before ?? ''}
 ${ro}
 ${usrMountSh(tree)}
