@@ -49,8 +49,12 @@ unit-test: build/test/.built dist/roroot.js
 test: host-deps typecheck build/test/.built dist/roroot.js
 	node build/test/run.js
 
-demo: host-deps dist/roroot.js
-	test/demo.sh
+build/demo/loop-demo.js: node_modules/.installed test/demo/loop-demo.ts $(TEST_SUPPORT)
+	$(ESBUILD) test/demo/loop-demo.ts --bundle --platform=node --target=node20 --packages=external \
+	  --outfile=$@ --log-level=warning
+
+demo: host-deps dist/roroot.js build/demo/loop-demo.js
+	node build/demo/loop-demo.js
 
 clean:
 	rm -rf dist build

@@ -13,7 +13,9 @@ export function parseMountinfo(text: string, root: string): Mount[] {
     if (dash < 6) continue;
     const target = toSystemPath(unescape(fields[4]), root);
     if (target === null) continue;
-    mounts.push({ target, device: fields[2], options: fields[5].split(','), fstype: fields[dash + 1], source: unescape(fields[dash + 2] ?? '') });
+    // A device named through the tree (DIR/dev/vda2) is the system's /dev/vda2.
+    const source = unescape(fields[dash + 2] ?? '');
+    mounts.push({ target, device: fields[2], options: fields[5].split(','), fstype: fields[dash + 1], source: toSystemPath(source, root) ?? source });
   }
   return mounts;
 }

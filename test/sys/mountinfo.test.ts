@@ -12,6 +12,7 @@ const TEXT = [
   '50 22 7:0 / /tmp/t/tree ro - ext4 /dev/vda[/tmp/t/tree] ro',
   '51 50 0:60 / /tmp/t/tree/proc rw - proc proc rw',
   '52 22 0:61 / /tmp/t/tree2 rw - tmpfs x rw',
+  '53 50 259:2 / /tmp/t/tree/var/lib/roroot/volatile rw - ext4 /tmp/t/tree/dev/loop0p2 rw',
 ].join('\n');
 
 t('targets, devices, options and types; octal escapes', () => {
@@ -22,8 +23,9 @@ t('targets, devices, options and types; octal escapes', () => {
 });
 
 t('under --root only the tree is the system, as system paths', () => {
-  assert.equal(parseMountinfo(TEXT, '/tmp/t/tree').map((m) => m.target), ['/', '/proc']);
-  assert.equal(parseMountinfo(TEXT, '/tmp/t/tree/').map((m) => m.target), ['/', '/proc']);
+  assert.equal(parseMountinfo(TEXT, '/tmp/t/tree').map((m) => m.target), ['/', '/proc', '/var/lib/roroot/volatile']);
+  assert.equal(parseMountinfo(TEXT, '/tmp/t/tree/').map((m) => m.target), ['/', '/proc', '/var/lib/roroot/volatile']);
+  assert.is(parseMountinfo(TEXT, '/tmp/t/tree')[2].source, '/dev/loop0p2', 'a device named through the tree');
 });
 
 t('optional fields of any number before the separator', () => {
