@@ -189,23 +189,26 @@ function planScratch(config: Config, facts: Facts, plan: Plan) {
   plan.steps.push(...scratchTmpfs(config, facts, 'no scratch partition found'));
 }
 
-// Seed 004: the writable directories are symlinks into the scratch mount,
-// made once by `roroot install`; at boot their targets must exist.
+// Seed 004: writable directories are symlinks into a mount (the scratch for
+// VOLATILE, the NFS remote for PERSISTENT), made once by `roroot install`;
+// at boot their targets must exist inside that mount.
+function linkInto(mount: string, path: string, phase: 'volatile' | 'persistent', needs?: string): Step {
+  return {
+    id: `${phase}:${path}`,
+    phase,
+    kind: 'symlink',
+    path,
+    target: mount + path,
+    ensureDir: true,
+    within: mount,
+    fatal: false,
+    ...(needs ? { needs } : {}),
+    why: phase === 'volatile' ? 'VOLATILE' : 'PERSISTENT',
+  };
+}
+
 function planVolatile(config: Config, plan: Plan) {
-  const s = config.settings;
-  for (const path of s.volatile) {
-    plan.steps.push({
-      id: `volatile:${path}`,
-      phase: 'volatile',
-      kind: 'symlink',
-      path,
-      target: s.rwMount + path,
-      ensureDir: true,
-      within: s.rwMount,
-      fatal: false,
-      why: 'VOLATILE',
-    });
-  }
+  for (const path of config.settings.volatile) plan.steps.push(linkInto(config.settings.rwMount, path, 'volatile'));
 }
 
 // Seed 000: rwtab entries are recreated on the scratch space and bound over
@@ -330,20 +333,7 @@ function planRemote(config: Config, plan: Plan) {
     fatal: false,
     why: `REMOTE=${s.remote}`,
   });
-  for (const path of s.persistent) {
-    plan.steps.push({
-      id: `persistent:${path}`,
-      phase: 'persistent',
-      kind: 'symlink',
-      path,
-      target: s.remoteMount + path,
-      ensureDir: true,
-      within: s.remoteMount,
-      fatal: false,
-      needs: 'remote.nfs',
-      why: 'PERSISTENT',
-    });
-  }
+  for (const path of s.persistent) plan.steps.push(linkInto(s.remoteMount, path, 'persistent', 'remote.nfs'));
 }
 
 // Read after the state mount: the paths listed in $STATE_MOUNT/files are

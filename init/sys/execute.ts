@@ -74,16 +74,13 @@ async function runOne(step: Step, ctx: ExecContext, out: Execution, fallbackFor:
   } catch (err) {
     const ms = elapsed();
     const reason = errorText(err);
-    const giveUp = step.fatal && !step.fallback;
-    const then = giveUp ? 'giving up' : step.kind === 'nfs' && step.retry ? 'continuing, retrying in the background' : 'continuing';
+    // An NFS mount that has nothing else to fall back on is retried later.
+    const retries = step.kind === 'nfs' && step.retry && !step.fallback;
+    const then = step.fatal && !step.fallback ? 'giving up' : retries ? 'continuing, retrying in the background' : 'continuing';
     ctx.log.error(`${step.phase}: ${command}: ${reason}, ${then} (${formatMs(ms)} ms)`);
     record('failed', ms, reason);
-    if (step.kind === 'nfs' && step.retry && !step.fallback) out.retry.push(step);
-    if (step.fallback) {
-      const fine = await runAll(step.fallback, ctx, out, step.id);
-      if (!fine) return false;
-      return true;
-    }
+    if (retries) out.retry.push(step);
+    if (step.fallback) return runAll(step.fallback, ctx, out, step.id);
     if (step.fatal) out.fatal = true;
     return !step.fatal;
   }
