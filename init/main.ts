@@ -1,4 +1,6 @@
 import { boot, planRound } from './boot';
+import { DEFAULT_VOLATILE } from './install/conversion';
+import { install, uninstall } from './install/install';
 import { parseFlags, rootFlag, type FlagSpec, type Parsed } from './cli/args';
 import { mountPersistent } from './persistent';
 import { renderPlan } from './plan/render';
@@ -75,6 +77,34 @@ ${COMMON}
       print(p.flags.json ? JSON.stringify(st, null, 1) : renderStatus(st));
       return 0;
     },
+  },
+  install: {
+    summary: 'convert this system to a read-only root (the package runs it)',
+    usage: 'roroot install [--root DIR] [--volatile "PATH ..."]',
+    help: `Moves every volatile directory into the master copy
+(/var/lib/roroot/volatile.ini) and puts a symlink into the scratch mount in
+its place; makes /etc/mtab a link to /proc/mounts; marks / "ro" in
+/etc/fstab; adds init=/sbin/roroot-init to extlinux.conf and
+/etc/default/grub. Records every change so that uninstall undoes exactly
+that. Running it again changes nothing.
+
+${COMMON}
+  --volatile LIST the volatile paths (default: VOLATILE from the config, else
+                  ${DEFAULT_VOLATILE.join(' ')})`,
+    flags: { string: ['root', 'volatile'], boolean: [], positional: false },
+    run: async (p) =>
+      install({ root: rootFlag(p.flags), volatile: typeof p.flags.volatile === 'string' ? p.flags.volatile.split(/\s+/).filter(Boolean) : null, say: print }),
+  },
+  uninstall: {
+    summary: 'undo roroot install: every moved directory back, every file restored',
+    usage: 'roroot uninstall [--root DIR]',
+    help: `Puts every directory install moved back in its place with its content,
+modes and owners, restores every file it edited and removes what it created.
+A directory with a mount on it (a running system) is left until reboot.
+
+${COMMON}`,
+    flags: { string: ['root'], boolean: [], positional: false },
+    run: async (p) => uninstall({ root: rootFlag(p.flags), say: print }),
   },
   'mount-persistent': {
     summary: 'mount persistent state and REMOTE now, retrying until NFS answers',

@@ -1,0 +1,235 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CONFIG_FILES } from '../config/config';
+import { parseFstab } from '../config/fstab';
+import { isUnder, normalizeSystemPath } from '../config/system-path';
+import { pathFact, readMounts } from '../sys/probe';
+import { readConfig } from '../sys/read-config';
+import { hostPath, resolveInRoot } from '../sys/root-path';
+import { copyTree, mkdirsWithin } from '../sys/tree-copy';
+import { VERSION } from '../version';
+import { DEFAULT_VOLATILE, planConversion, readOnlyOptions, withInit } from './conversion';
+import { MANIFEST, ORIG_DIR, readManifest, STATE_DIR, writeManifest, type Manifest } from './manifest';
+
+// `roroot install`: turn a normal system (at --root) into a roroot one, the
+// seed-004 way, recording every change for `roroot uninstall`. Idempotent:
+// a second run finds everything in place and changes nothing.
+
+export const INIT_PATH = '/sbin/roroot-init';
+const EXTLINUX_CONF = '/boot/extlinux/extlinux.conf';
+const GRUB_DEFAULT = '/etc/default/grub';
+
+export interface InstallOptions {
+  root: string;
+  volatile: string[] | null; // --volatile; else VOLATILE from the config, else the default list
+  say: (line: string) => void;
+}
+
+export function install(opts: InstallOptions): number {
+  const { root, say } = opts;
+  const host = (p: string) => hostPath(root, p);
+  const s = readConfig(root, '').settings;
+  const dirs = [STATE_DIR, s.rwMount, s.rwMaster, s.stateMount, s.remoteMount];
+  const manifest: Manifest = readManifest(root) ?? {
+    version: VERSION,
+    createdDirs: [...new Set(dirs.map((d) => topmostMissing(root, d)).filter((d): d is string => d !== null))],
+    moved: [],
+    created: [],
+    editedFiles: [],
+    createdFiles: [],
+  };
+  for (const dir of dirs) mkdirSync(host(dir), { recursive: true, mode: 0o755 });
+  writeManifest(root, manifest);
+
+  const wanted = expandGlobs(root, opts.volatile ?? (s.volatile.length > 0 ? s.volatile : DEFAULT_VOLATILE));
+  const linked: string[] = [];
+  const done = { moved: 0, created: 0 };
+  for (const path of wanted) {
+    const c = planConversion(path, pathFact(root, path), s.rwMount);
+    if (c.kind === 'skip') {
+      say(`install: ${path}: ${c.why}, left alone`);
+      continue;
+    }
+    linked.push(path);
+    if (c.kind === 'already') continue;
+    const master = host(s.rwMaster);
+    mkdirsWithin(master, dirname(path), host);
+    if (c.kind === 'move') {
+      moveTree(host(path), master + path);
+      manifest.moved.push(path);
+      done.moved++;
+      say(`install: ${path} moved into ${s.rwMaster}`);
+    } else {
+      mkdirSync(master + path, { mode: path === '/tmp' || path === '/var/tmp' ? 0o1777 : 0o755 });
+      if (path === '/tmp' || path === '/var/tmp') chmodSync(master + path, 0o1777);
+      manifest.created.push(path);
+      done.created++;
+      say(`install: ${path} created in ${s.rwMaster}`);
+    }
+    mkdirSync(dirname(host(path)), { recursive: true });
+    symlinkSync(s.rwMount + path, host(path));
+    writeManifest(root, manifest);
+  }
+
+  const edit = (path: string, change: (text: string | null) => string | null) => editFile(root, manifest, path, change, say);
+  edit(CONFIG_FILES.roroot, (text) => {
+    if (text !== null && /^\s*(export\s+)?VOLATILE=/m.test(text)) return null;
+    const line = `VOLATILE="${linked.join(' ')}"\n`;
+    return text === null ? `# roroot: see roroot boot --help. Written by roroot install.\n${line}` : `${text.replace(/\n?$/, '\n')}${line}`;
+  });
+  ensureMtabLink(root, manifest, say);
+  edit(CONFIG_FILES.fstab, (text) => {
+    if (text === null) return null;
+    const rootLine = parseFstab(CONFIG_FILES.fstab, text).entries.find((e) => e.file === '/');
+    if (!rootLine) {
+      say('install: /etc/fstab has no line for /: add one with "ro" yourself');
+      return null;
+    }
+    const options = readOnlyOptions(rootLine.options);
+    if (!options) return null;
+    const lines = text.split('\n');
+    lines[rootLine.line - 1] = lines[rootLine.line - 1].replace(/^(\s*\S+\s+\S+\s+\S+)(\s+\S+)?/, `$1 ${options.join(',')}`);
+    return lines.join('\n');
+  });
+  edit(EXTLINUX_CONF, (text) => text && changed(text.replace(/^(\s*APPEND\s+)(.*)$/gim, (all, head: string, args: string) => (withInit(args) ? head + withInit(args) : all)), text));
+  const grub = edit(GRUB_DEFAULT, (text) => text && changed(text.replace(/^GRUB_CMDLINE_LINUX="(.*)"$/m, (all, args: string) => (withInit(args) ? `GRUB_CMDLINE_LINUX="${withInit(args)}"` : all)), text));
+  writeManifest(root, manifest);
+  if (grub) say('install: run update-grub to apply the new kernel command line');
+  if (!existsSync(host(INIT_PATH))) say(`install: ${INIT_PATH} is missing: the kernel cannot start roroot (install the roroot package)`);
+  say(`install: done; ${done.moved} moved, ${done.created} created, volatile: ${linked.join(' ') || 'none'}`);
+  return 0;
+}
+
+// The highest directory that mkdir -p of `dir` would create, if any.
+function topmostMissing(root: string, dir: string): string | null {
+  let top: string | null = null;
+  for (let d = dir; d !== '/' && !existsSync(hostPath(root, d)); d = dirname(d)) top = d;
+  return top;
+}
+
+function changed(text: string, before: string): string | null {
+  return text === before ? null : text;
+}
+
+// '/var/spool/*': each directory under /var/spool, as the seed lists them.
+function expandGlobs(root: string, paths: string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    if (!p.endsWith('/*')) {
+      out.push(normalizeSystemPath(p));
+      continue;
+    }
+    const parent = normalizeSystemPath(p.slice(0, -2));
+    const resolved = resolveInRoot(root, parent);
+    if (!resolved) continue;
+    for (const name of readdirSync(hostPath(root, resolved)).sort()) {
+      const child = `${parent}/${name}`;
+      if (pathFact(root, child).kind === 'dir') out.push(child);
+    }
+  }
+  return [...new Set(out)];
+}
+
+// rename(2) keeps everything and is atomic; across filesystems (a separate
+// /var, say) copy and remove instead.
+export function moveTree(from: string, to: string) {
+  try {
+    renameSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    copyTree(from, to, 'all');
+    rmSync(from, { recursive: true });
+  }
+}
+
+// Change a file, keeping the original under ORIG_DIR the first time (or
+// noting that it did not exist) so that uninstall restores it exactly.
+function editFile(root: string, manifest: Manifest, path: string, change: (text: string | null) => string | null, say: (l: string) => void): boolean {
+  const file = hostPath(root, path);
+  const before = existsSync(file) ? readFileSync(file, 'utf8') : null;
+  const after = change(before);
+  if (after === null || after === before) return false;
+  keepOriginal(root, manifest, path, before !== null);
+  const mode = before !== null ? statSync(file) : null;
+  writeFileSync(`${file}.roroot-tmp`, after, { mode: 0o644 });
+  if (mode) {
+    chownSync(`${file}.roroot-tmp`, mode.uid, mode.gid);
+    chmodSync(`${file}.roroot-tmp`, mode.mode & 0o7777);
+  }
+  renameSync(`${file}.roroot-tmp`, file);
+  say(`install: ${path} ${before === null ? 'created' : 'edited'}`);
+  return true;
+}
+
+function keepOriginal(root: string, manifest: Manifest, path: string, existed: boolean) {
+  if (manifest.editedFiles.includes(path) || manifest.createdFiles.includes(path)) return;
+  if (existed) {
+    mkdirSync(dirname(hostPath(root, ORIG_DIR + path)), { recursive: true });
+    copyTree(hostPath(root, path), hostPath(root, ORIG_DIR + path), 'node');
+    manifest.editedFiles.push(path);
+  } else manifest.createdFiles.push(path);
+}
+
+// The seed's answer to a read-only /etc/mtab.
+function ensureMtabLink(root: string, manifest: Manifest, say: (l: string) => void) {
+  const fact = pathFact(root, CONFIG_FILES.mtab);
+  if (fact.kind === 'symlink' && ['/proc/mounts', '/proc/self/mounts', '../proc/self/mounts', '../proc/mounts'].includes(fact.link ?? '')) return;
+  keepOriginal(root, manifest, CONFIG_FILES.mtab, fact.kind !== 'missing');
+  if (fact.kind !== 'missing') unlinkSync(hostPath(root, CONFIG_FILES.mtab));
+  symlinkSync('/proc/mounts', hostPath(root, CONFIG_FILES.mtab));
+  say('install: /etc/mtab -> /proc/mounts');
+}
+
+// `roroot uninstall`: every change install recorded, undone, newest first.
+export function uninstall(opts: { root: string; say: (line: string) => void }): number {
+  const { root, say } = opts;
+  const host = (p: string) => hostPath(root, p);
+  const manifest = readManifest(root);
+  if (!manifest) {
+    say(`uninstall: no ${MANIFEST}: roroot install did not run here, nothing to undo`);
+    return 0;
+  }
+  const s = readConfig(root, '').settings;
+  const removeLink = (path: string) => {
+    const st = lstatOrNull(host(path));
+    if (st?.isSymbolicLink()) unlinkSync(host(path));
+  };
+  for (const path of [...manifest.created].reverse()) {
+    removeLink(path);
+    rmSync(host(s.rwMaster + path), { recursive: true, force: true });
+  }
+  for (const path of [...manifest.moved].reverse()) {
+    removeLink(path);
+    moveTree(host(s.rwMaster + path), host(path));
+    say(`uninstall: ${path} moved back`);
+  }
+  for (const path of manifest.createdFiles) rmSync(host(path), { force: true });
+  for (const path of manifest.editedFiles) {
+    rmSync(host(path), { force: true });
+    copyTree(host(ORIG_DIR + path), host(path), 'node');
+    say(`uninstall: ${path} restored`);
+  }
+  rmSync(host(MANIFEST), { force: true });
+  rmSync(host(ORIG_DIR), { recursive: true, force: true });
+  // Never recursively remove what has a mount on or under it: on a running
+  // router the state mount holds what the user stored persistently.
+  const mounts = readMounts(root).map((m) => m.target);
+  let busy = 0;
+  for (const dir of [...manifest.createdDirs].reverse()) {
+    const mounted = mounts.filter((m) => isUnder(m, dir));
+    if (mounted.length > 0) {
+      say(`uninstall: ${dir} left in place: ${mounted.join(', ')} mounted (gone after a reboot into the plain system)`);
+      busy++;
+    } else rmSync(host(dir), { recursive: true, force: true });
+  }
+  say('uninstall: done');
+  return busy > 0 ? 1 : 0;
+}
+
+function lstatOrNull(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,33 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostPath } from '../sys/root-path';
+
+// What `roroot install` changed, so that `roroot uninstall` puts back
+// exactly that: the directories it moved, the ones it created, and the
+// files it edited or created (edited ones are kept whole under ORIG_DIR).
+
+export const STATE_DIR = '/var/lib/roroot';
+export const MANIFEST = `${STATE_DIR}/install.json`;
+export const ORIG_DIR = `${STATE_DIR}/orig`;
+
+export interface Manifest {
+  version: string;
+  createdDirs: string[]; // /var/lib/roroot, the mount points: did not exist before
+  moved: string[]; // directories now in the master copy
+  created: string[]; // volatile paths that did not exist
+  editedFiles: string[]; // originals saved under ORIG_DIR
+  createdFiles: string[]; // files that did not exist (removed on uninstall)
+}
+
+export function readManifest(root: string): Manifest | null {
+  try {
+    return JSON.parse(readFileSync(hostPath(root, MANIFEST), 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
+}
+
+export function writeManifest(root: string, m: Manifest) {
+  const file = hostPath(root, MANIFEST);
+  writeFileSync(`${file}.tmp`, JSON.stringify(m, null, 1) + '\n');
+  renameSync(`${file}.tmp`, file);
+}
