@@ -12,7 +12,7 @@ TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts')
 # unshare, cp, the peer's cpio, /usr/bin/time).
 HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils cpio time kmod
 
-.PHONY: all test unit-test typecheck host-deps demo clean
+.PHONY: all test unit-test typecheck host-deps image-deps demo deb image clean
 
 all: dist/roroot.js
 
@@ -32,6 +32,30 @@ dist/roroot.js: node_modules/.installed $(SOURCES) package.json
 	$(ESBUILD) init/main.ts --bundle --platform=node --target=node18 --outfile=$@ \
 	  --banner:js='#!/usr/bin/env node' --define:RORORT_VERSION='"$(VERSION)"' --log-level=warning
 	chmod +x $@
+
+DEB := build/deb/roroot_$(VERSION)_all.deb
+deb: $(DEB)
+$(DEB): dist/roroot.js $(wildcard pkg/debian/*) pkg/build-deb.sh patches/roroot-init.sh $(wildcard board/*.conf)
+	pkg/build-deb.sh $(VERSION) build/deb >/dev/null
+	@echo $@
+
+# What building and booting the router image needs on the host.
+IMAGE_PACKAGES := mmdebstrap extlinux syslinux-common qemu-system-x86 qemu-utils dpkg-dev lintian nfs-ganesha nfs-ganesha-vfs
+
+image-deps:
+	@missing=$$(for p in $(IMAGE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+BOARD ?= qemu-x86_64
+IMAGE := build/image/$(BOARD).img
+image: $(IMAGE)
+build/board/image.js: node_modules/.installed board/image.ts
+	$(ESBUILD) board/image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
+$(IMAGE): host-deps image-deps build/board/image.js $(DEB) board/$(BOARD).conf
+	node build/board/image.js --board board/$(BOARD).conf --deb $(DEB) --out $@
 
 typecheck: node_modules/.installed
 	$(TSC) --noEmit -p .

@@ -1,6 +1,8 @@
 import { boot, planRound } from './boot';
 import { DEFAULT_VOLATILE } from './install/conversion';
 import { install, uninstall } from './install/install';
+import { flash } from './flash/flash';
+import { loadBoard } from './flash/load-board';
 import { parseFlags, rootFlag, type FlagSpec, type Parsed } from './cli/args';
 import { mountPersistent } from './persistent';
 import { renderPlan } from './plan/render';
@@ -105,6 +107,34 @@ A directory with a mount on it (a running system) is left until reboot.
 ${COMMON}`,
     flags: { string: ['root'], boolean: [], positional: false },
     run: async (p) => uninstall({ root: rootFlag(p.flags), say: print }),
+  },
+  flash: {
+    summary: "write a board's layout and a root filesystem to a whole disk",
+    usage: 'roroot flash --disk /dev/sdX --board NAME|FILE --rootfs DIR [--yes]',
+    help: `Partitions DISK as the board says (MBR: root, scratch, optional swap and
+state), fills the root partition from DIR in one pass (mkfs.ext4 -d),
+writes /etc/fstab, the scratch's PARTUUID and extlinux.conf for this disk
+into it, and installs extlinux in the MBR. Refuses a partition, a disk with
+anything mounted from it, and the disk holding the running root. Shows the
+plan and writes nothing without --yes.
+
+  --disk DEV      the whole disk (/dev/sdb, /dev/loop3)
+  --board B       a board name (board/B.conf) or a profile file
+  --rootfs DIR    the prepared root filesystem (roroot package installed)
+  --yes           really write
+  --help          this text`,
+    flags: { string: ['disk', 'board', 'rootfs'], boolean: ['yes'], positional: false },
+    run: async (p) => {
+      for (const f of ['disk', 'board', 'rootfs']) {
+        if (typeof p.flags[f] !== 'string') {
+          process.stderr.write(`roroot flash: --${f} is required\n`);
+          return 2;
+        }
+      }
+      const board = loadBoard(p.flags.board as string, print);
+      if (!board) return 2;
+      return flash({ disk: p.flags.disk as string, board, rootfs: p.flags.rootfs as string, yes: !!p.flags.yes, say: print });
+    },
   },
   'mount-persistent': {
     summary: 'mount persistent state and REMOTE now, retrying until NFS answers',

@@ -24,6 +24,7 @@ export interface Settings {
   clientState: string | null; // CLIENTSTATE: server:/dir, state at dir/$HOSTNAME
   remote: string | null; // REMOTE: server:/export mounted at REMOTE_MOUNT
   remoteMount: string; // REMOTE_MOUNT
+  remoteMaster: string; // REMOTE_MASTER: first content of PERSISTENT dirs, seeded into REMOTE
   remoteOptions: string[]; // REMOTE_OPTIONS
   persistent: string[]; // PERSISTENT: root paths that are symlinks into REMOTE_MOUNT
   devtmpfs: boolean; // DEVTMPFS: no for boards whose /dev is static nodes on the root
@@ -47,6 +48,7 @@ export const DEFAULTS: Settings = {
   clientState: null,
   remote: null,
   remoteMount: '/var/lib/roroot/remote',
+  remoteMaster: '/var/lib/roroot/persistent.ini',
   remoteOptions: [],
   persistent: [],
   devtmpfs: true,
@@ -106,6 +108,7 @@ const KEYS: Record<string, { field: keyof Settings; read: Reader }> = {
   CLIENTSTATE: { field: 'clientState', read: nfsExport },
   REMOTE: { field: 'remote', read: nfsExport },
   REMOTE_MOUNT: { field: 'remoteMount', read: path },
+  REMOTE_MASTER: { field: 'remoteMaster', read: path },
   REMOTE_OPTIONS: { field: 'remoteOptions', read: options },
   PERSISTENT: { field: 'persistent', read: paths },
   DEVTMPFS: { field: 'devtmpfs', read: yesNo },

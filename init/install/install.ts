@@ -3,7 +3,10 @@ import { dirname } from 'node:path';
 import { CONFIG_FILES } from '../config/config';
 import { parseFstab } from '../config/fstab';
 import { isUnder, normalizeSystemPath } from '../config/system-path';
-import { pathFact, readMounts } from '../sys/probe';
+import { planLiveScratch } from '../plan/plan';
+import { execute } from '../sys/execute';
+import { Logger } from '../sys/log';
+import { pathFact, probe, readMounts } from '../sys/probe';
 import { readConfig } from '../sys/read-config';
 import { hostPath, resolveInRoot } from '../sys/root-path';
 import { copyTree, mkdirsWithin } from '../sys/tree-copy';
@@ -25,11 +28,11 @@ export interface InstallOptions {
   say: (line: string) => void;
 }
 
-export function install(opts: InstallOptions): number {
+export async function install(opts: InstallOptions): Promise<number> {
   const { root, say } = opts;
   const host = (p: string) => hostPath(root, p);
   const s = readConfig(root, '').settings;
-  const dirs = [STATE_DIR, s.rwMount, s.rwMaster, s.stateMount, s.remoteMount];
+  const dirs = [STATE_DIR, s.rwMount, s.rwMaster, s.stateMount, s.remoteMount, s.remoteMaster];
   const manifest: Manifest = readManifest(root) ?? {
     version: VERSION,
     createdDirs: [...new Set(dirs.map((d) => topmostMissing(root, d)).filter((d): d is string => d !== null))],
@@ -41,41 +44,51 @@ export function install(opts: InstallOptions): number {
   for (const dir of dirs) mkdirSync(host(dir), { recursive: true, mode: 0o755 });
   writeManifest(root, manifest);
 
-  const wanted = expandGlobs(root, opts.volatile ?? (s.volatile.length > 0 ? s.volatile : DEFAULT_VOLATILE));
-  const linked: string[] = [];
   const done = { moved: 0, created: 0 };
-  for (const path of wanted) {
-    const c = planConversion(path, pathFact(root, path), s.rwMount);
-    if (c.kind === 'skip') {
-      say(`install: ${path}: ${c.why}, left alone`);
-      continue;
+  // Seed 004: volatile directories become links into the scratch mount,
+  // persistent ones links into the REMOTE mount; what they held goes into
+  // the master copy each is filled (or first seeded) from.
+  const convert = (paths: string[], mount: string, master: string): string[] => {
+    const linked: string[] = [];
+    for (const path of expandGlobs(root, paths)) {
+      const c = planConversion(path, pathFact(root, path), mount);
+      if (c.kind === 'skip') {
+        say(`install: ${path}: ${c.why}, left alone`);
+        continue;
+      }
+      linked.push(path);
+      if (c.kind === 'already') continue;
+      mkdirsWithin(host(master), dirname(path), host);
+      const copy = host(master) + path;
+      if (c.kind === 'move') {
+        moveTree(host(path), copy);
+        manifest.moved.push({ path, master });
+        done.moved++;
+        say(`install: ${path} moved into ${master}`);
+      } else {
+        const sticky = path === '/tmp' || path === '/var/tmp';
+        mkdirSync(copy);
+        chmodSync(copy, sticky ? 0o1777 : 0o755);
+        manifest.created.push({ path, master });
+        done.created++;
+        say(`install: ${path} created in ${master}`);
+      }
+      mkdirSync(dirname(host(path)), { recursive: true });
+      symlinkSync(mount + path, host(path));
+      writeManifest(root, manifest);
     }
-    linked.push(path);
-    if (c.kind === 'already') continue;
-    const master = host(s.rwMaster);
-    mkdirsWithin(master, dirname(path), host);
-    if (c.kind === 'move') {
-      moveTree(host(path), master + path);
-      manifest.moved.push(path);
-      done.moved++;
-      say(`install: ${path} moved into ${s.rwMaster}`);
-    } else {
-      mkdirSync(master + path, { mode: path === '/tmp' || path === '/var/tmp' ? 0o1777 : 0o755 });
-      if (path === '/tmp' || path === '/var/tmp') chmodSync(master + path, 0o1777);
-      manifest.created.push(path);
-      done.created++;
-      say(`install: ${path} created in ${s.rwMaster}`);
-    }
-    mkdirSync(dirname(host(path)), { recursive: true });
-    symlinkSync(s.rwMount + path, host(path));
-    writeManifest(root, manifest);
-  }
+    return linked;
+  };
+  const linked = convert(opts.volatile ?? (s.volatile.length > 0 ? s.volatile : DEFAULT_VOLATILE), s.rwMount, s.rwMaster);
+  const persistent = convert(s.persistent, s.remoteMount, s.remoteMaster);
 
   const edit = (path: string, change: (text: string | null) => string | null) => editFile(root, manifest, path, change, say);
+  // VOLATILE says exactly which links exist: globs (/var/spool/*) expanded.
   edit(CONFIG_FILES.roroot, (text) => {
-    if (text !== null && /^\s*(export\s+)?VOLATILE=/m.test(text)) return null;
-    const line = `VOLATILE="${linked.join(' ')}"\n`;
-    return text === null ? `# roroot: see roroot boot --help. Written by roroot install.\n${line}` : `${text.replace(/\n?$/, '\n')}${line}`;
+    const line = `VOLATILE="${linked.join(' ')}"`;
+    if (text === null) return `# roroot: see roroot boot --help. Written by roroot install.\n${line}\n`;
+    const current = /^\s*(export\s+)?VOLATILE=.*$/m;
+    return current.test(text) ? text.replace(current, line) : `${text.replace(/\n?$/, '\n')}${line}\n`;
   });
   ensureMtabLink(root, manifest, say);
   edit(CONFIG_FILES.fstab, (text) => {
@@ -95,8 +108,9 @@ export function install(opts: InstallOptions): number {
   const grub = edit(GRUB_DEFAULT, (text) => text && changed(text.replace(/^GRUB_CMDLINE_LINUX="(.*)"$/m, (all, args: string) => (withInit(args) ? `GRUB_CMDLINE_LINUX="${withInit(args)}"` : all)), text));
   writeManifest(root, manifest);
   if (grub) say('install: run update-grub to apply the new kernel command line');
+  if (root === '/' && linked.length > 0) await mountScratchNow(say);
   if (!existsSync(host(INIT_PATH))) say(`install: ${INIT_PATH} is missing: the kernel cannot start roroot (install the roroot package)`);
-  say(`install: done; ${done.moved} moved, ${done.created} created, volatile: ${linked.join(' ') || 'none'}`);
+  say(`install: done; ${done.moved} moved, ${done.created} created, volatile: ${linked.join(' ') || 'none'}${persistent.length > 0 ? `, persistent: ${persistent.join(' ')}` : ''}`);
   return 0;
 }
 
@@ -105,6 +119,13 @@ function topmostMissing(root: string, dir: string): string | null {
   let top: string | null = null;
   for (let d = dir; d !== '/' && !existsSync(hostPath(root, d)); d = dirname(d)) top = d;
   return top;
+}
+
+async function mountScratchNow(say: (l: string) => void) {
+  const config = readConfig('/', '');
+  const steps = planLiveScratch(config, await probe('/', config));
+  const log = new Logger((line) => say(line.replace(/^roroot: /, 'install: ')), null);
+  await execute(steps, { root: '/', log, mounted: new Set(readMounts('/').map((m) => m.target)) });
 }
 
 function changed(text: string, before: string): string | null {
@@ -189,18 +210,17 @@ export function uninstall(opts: { root: string; say: (line: string) => void }): 
     say(`uninstall: no ${MANIFEST}: roroot install did not run here, nothing to undo`);
     return 0;
   }
-  const s = readConfig(root, '').settings;
   const removeLink = (path: string) => {
     const st = lstatOrNull(host(path));
     if (st?.isSymbolicLink()) unlinkSync(host(path));
   };
-  for (const path of [...manifest.created].reverse()) {
+  for (const { path, master } of [...manifest.created].reverse()) {
     removeLink(path);
-    rmSync(host(s.rwMaster + path), { recursive: true, force: true });
+    rmSync(host(master + path), { recursive: true, force: true });
   }
-  for (const path of [...manifest.moved].reverse()) {
+  for (const { path, master } of [...manifest.moved].reverse()) {
     removeLink(path);
-    moveTree(host(s.rwMaster + path), host(path));
+    moveTree(host(master + path), host(path));
     say(`uninstall: ${path} moved back`);
   }
   for (const path of manifest.createdFiles) rmSync(host(path), { force: true });

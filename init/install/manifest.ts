@@ -12,8 +12,8 @@ export const ORIG_DIR = `${STATE_DIR}/orig`;
 export interface Manifest {
   version: string;
   createdDirs: string[]; // /var/lib/roroot, the mount points: did not exist before
-  moved: string[]; // directories now in the master copy
-  created: string[]; // volatile paths that did not exist
+  moved: { path: string; master: string }[]; // directories now in a master copy
+  created: { path: string; master: string }[]; // linked paths that did not exist
   editedFiles: string[]; // originals saved under ORIG_DIR
   createdFiles: string[]; // files that did not exist (removed on uninstall)
 }

@@ -76,6 +76,12 @@ function planMtabCheck(facts: Facts, plan: Plan) {
   }
 }
 
+// After `roroot install` on a running system the volatile links point into a
+// scratch that is not mounted until the next boot; this mounts it now.
+export function planLiveScratch(config: Config, facts: Facts): Step[] {
+  return isMounted(facts, config.settings.rwMount) ? [] : scratchTmpfs(config, facts, 'roroot install on a running system: a tmpfs until the next boot');
+}
+
 function scratchTmpfs(config: Config, facts: Facts, why: string, options = config.settings.rwOptions): Step[] {
   const s = config.settings;
   const steps: Step[] = [
@@ -192,7 +198,7 @@ function planScratch(config: Config, facts: Facts, plan: Plan) {
 // Seed 004: writable directories are symlinks into a mount (the scratch for
 // VOLATILE, the NFS remote for PERSISTENT), made once by `roroot install`;
 // at boot their targets must exist inside that mount.
-function linkInto(mount: string, path: string, phase: 'volatile' | 'persistent', needs?: string): Step {
+function linkInto(mount: string, path: string, phase: 'volatile' | 'persistent', seed: string | null, needs?: string): Step {
   return {
     id: `${phase}:${path}`,
     phase,
@@ -201,6 +207,7 @@ function linkInto(mount: string, path: string, phase: 'volatile' | 'persistent',
     target: mount + path,
     ensureDir: true,
     within: mount,
+    seed,
     fatal: false,
     ...(needs ? { needs } : {}),
     why: phase === 'volatile' ? 'VOLATILE' : 'PERSISTENT',
@@ -208,7 +215,10 @@ function linkInto(mount: string, path: string, phase: 'volatile' | 'persistent',
 }
 
 function planVolatile(config: Config, plan: Plan) {
-  for (const path of config.settings.volatile) plan.steps.push(linkInto(config.settings.rwMount, path, 'volatile'));
+  for (const path of config.settings.volatile) {
+    if (/[*?[]/.test(path)) plan.warnings.push(`VOLATILE: ${path} is a pattern: roroot install expands it into the paths it links`);
+    else plan.steps.push(linkInto(config.settings.rwMount, path, 'volatile', null));
+  }
 }
 
 // Seed 000: rwtab entries are recreated on the scratch space and bound over
@@ -333,7 +343,7 @@ function planRemote(config: Config, plan: Plan) {
     fatal: false,
     why: `REMOTE=${s.remote}`,
   });
-  for (const path of s.persistent) plan.steps.push(linkInto(s.remoteMount, path, 'persistent', 'remote.nfs'));
+  for (const path of s.persistent) plan.steps.push(linkInto(s.remoteMount, path, 'persistent', s.remoteMaster, 'remote.nfs'));
 }
 
 // Read after the state mount: the paths listed in $STATE_MOUNT/files are

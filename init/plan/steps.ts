@@ -30,8 +30,9 @@ export type Step = StepBase &
     | { kind: 'bind'; source: string; target: string; replicate: RwtabMode | 'missing' | null; options: string[] }
     // Make `path` a symlink to `target` (already right: nothing to do). With
     // `ensureDir`, create the target directory, but only inside `within`,
-    // which must be a mounted filesystem.
-    | { kind: 'symlink'; path: string; target: string; ensureDir: boolean; within: string }
+    // which must be a mounted filesystem; from `seed` + path when that
+    // exists (the first content of a persistent directory).
+    | { kind: 'symlink'; path: string; target: string; ensureDir: boolean; within: string; seed: string | null }
     // An NFS mount: bounded in time, retried in the background when `retry`.
     | { kind: 'nfs'; source: string; target: string; options: string[]; timeoutSec: number; retry: boolean }
     | { kind: 'hostname'; name: string }

@@ -182,8 +182,13 @@ function ensureSymlink(step: Extract<Step, { kind: 'symlink' }>, ctx: ExecContex
     if (!ctx.mounted.has(step.within)) throw new UnsafeCopyError(`${step.within} is not mounted`);
     const base = hostPath(ctx.root, step.within);
     const rel = step.target.slice(step.within.length);
+    const model = (r: string) => hostPath(ctx.root, r);
     changed = !existsSync(base + rel);
-    mkdirsWithin(base, rel, (r) => hostPath(ctx.root, r));
+    const seed = step.seed ? hostPath(ctx.root, step.seed + step.path) : null;
+    if (changed && seed && existsSync(seed)) {
+      mkdirsWithin(base, dirname(rel), model);
+      copyTree(seed, base + rel, 'all');
+    } else mkdirsWithin(base, rel, model);
   }
   const path = hostPath(ctx.root, step.path);
   let st: Stats | null = null;

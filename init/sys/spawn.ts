@@ -11,21 +11,34 @@ export interface RunResult {
 
 export class CommandError extends Error {}
 
-export function run(command: string, args: string[], options: { timeoutSec?: number } = {}): Promise<RunResult> {
+export interface RunOptions {
+  timeoutSec?: number;
+  input?: string; // written to stdin
+}
+
+export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // Pipes only: 'ignore' would open /dev/null, and early in boot, before
     // /dev is mounted, there is none; every spawn then failed with ENOENT.
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin.end();
+    child.stdin.on('error', () => {}); // EPIPE: a command that does not read its input is not a failure
+    child.stdin.end(options.input ?? '');
     let stdout = '';
     let stderr = '';
     let timedOut = false;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // On timeout, do not wait for the child to exit: a mount(2) of an NFS
+    // server that does not answer can sit in the kernel uninterruptibly, and
+    // boot must go on. The stuck process is left to finish or die alone.
     const timer = options.timeoutSec
       ? setTimeout(() => {
           timedOut = true;
           child.kill('SIGKILL');
+          child.stdout.destroy();
+          child.stderr.destroy();
+          child.unref();
+          reject(new CommandError(`timed out after ${options.timeoutSec} s`));
         }, options.timeoutSec * 1000)
       : null;
     child.on('error', (err: NodeJS.ErrnoException) => {
@@ -34,15 +47,15 @@ export function run(command: string, args: string[], options: { timeoutSec?: num
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      if (timedOut) reject(new CommandError(`timed out after ${options.timeoutSec} s`));
-      else if (signal) reject(new CommandError(`killed by ${signal}`));
+      if (timedOut) return;
+      if (signal) reject(new CommandError(`killed by ${signal}`));
       else resolve({ code: code ?? 0, stdout, stderr });
     });
   });
 }
 
 // Like run(), but a non-zero exit is an error carrying stderr's last line.
-export async function runChecked(command: string, args: string[], options: { timeoutSec?: number } = {}): Promise<RunResult> {
+export async function runChecked(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const result = await run(command, args, options);
   if (result.code !== 0) {
     const last = result.stderr.trim().split('\n').pop() || result.stdout.trim().split('\n').pop() || '';

@@ -96,6 +96,23 @@ t('install converts the seed-004 way; uninstall puts the tree back exactly', () 
   assert.match(roroot('uninstall'), /nothing to undo/);
 });
 
+t('PERSISTENT: a directory moves into persistent.ini and links into the REMOTE mount; back on uninstall', () => {
+  const before = listing();
+  mkdirSync(join(tree, 'etc'), { recursive: true });
+  writeFileSync(join(tree, 'etc/roroot.conf'), 'REMOTE=10.0.2.100:/export\nPERSISTENT="/var/backups /var/lib/ppp"\nVOLATILE=/tmp\n');
+  const withConf = listing();
+  const out = roroot('install');
+  const after = listing();
+  const linkLine = (p: string, target: string) => `\n${p}|l|777|0:0|${target.length}|${target}\n`;
+  assert.ok(after.includes(linkLine('var/backups', '/var/lib/roroot/remote/var/backups')), out);
+  assert.ok(after.includes('\nvar/lib/roroot/persistent.ini/var/backups/passwd.bak|f|600|0:0|11|\n'));
+  assert.ok(after.includes(linkLine('var/lib/ppp', '/var/lib/roroot/remote/var/lib/ppp')));
+  assert.match(out, /persistent: \/var\/backups \/var\/lib\/ppp/);
+  roroot('uninstall');
+  assert.is(listing(), withConf);
+  assert.not.is(withConf, before);
+});
+
 t('content added to the master copy while installed comes back with the directory', () => {
   roroot('install', '--volatile', '/var/log');
   writeFileSync(join(tree, 'var/lib/roroot/volatile.ini/var/log/added-later'), 'new\n');

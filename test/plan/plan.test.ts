@@ -125,6 +125,12 @@ t('VOLATILE: a symlink step per path, target dir ensured inside the scratch moun
   assert.ok(links.every((s) => s.kind === 'symlink' && s.ensureDir && s.within === RW && !s.fatal));
 });
 
+t('VOLATILE: a pattern left unexpanded is a warning, not a symlink named *', () => {
+  const plan = planBoot(config({ '/etc/roroot.conf': 'VOLATILE="/tmp /var/spool/*"' }), facts());
+  assert.equal(commands(plan.steps.filter((s) => s.phase === 'volatile')), [`ln -s ${RW}/tmp /tmp`]);
+  assert.ok(plan.warnings.includes('VOLATILE: /var/spool/* is a pattern: roroot install expands it into the paths it links'));
+});
+
 t("rwtab: every line of Fedora's stock list becomes a bind, in order; missing paths are skipped", () => {
   const present = ['/var/log', '/tmp', '/etc/resolv.conf', '/var/lib/nfs'];
   const paths = { ...facts().paths, ...Object.fromEntries(present.map((p) => [p, p === '/etc/resolv.conf' ? file(p) : dir(p)])) };

@@ -1,0 +1,134 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import minimist from 'minimist';
+
+// `make image`: the reference router's disk image, self-booting.
+//   1. a Debian bookworm root filesystem (mmdebstrap --variant=minbase),
+//      cached outside the repository under a key made of its inputs;
+//   2. unpacked, configured for the board, the roroot .deb installed into
+//      it with dpkg (its postinst runs `roroot install`);
+//   3. `roroot flash` onto a loop device over the image file.
+// node build/board/image.js --board board/qemu-x86_64.conf --deb X.deb --out X.img
+
+const SUITE = 'bookworm';
+const PACKAGES = [
+  'linux-image-amd64',
+  'initramfs-tools',
+  'klibc-utils',
+  'systemd-sysv',
+  'udev',
+  'nodejs',
+  'util-linux',
+  'login',
+  'iproute2',
+  'nfs-common',
+  'e2fsprogs',
+  'kmod',
+];
+// Small initramfs: only the modules the board lists (Debian's MODULES=most
+// initrd is 36 MB and panics in 128 MiB of RAM).
+const SETUP_HOOK = 'mkdir -p "$1/etc/initramfs-tools/conf.d" && echo MODULES=list > "$1/etc/initramfs-tools/conf.d/roroot"';
+
+const args = minimist(process.argv.slice(2), { string: ['board', 'deb', 'out', 'cache', 'password'] });
+const repo = resolve(__dirname, '../..');
+const board = resolve(args.board ?? 'board/qemu-x86_64.conf');
+const out = resolve(args.out ?? `build/image/${basename(board, '.conf')}.img`);
+const deb = resolve(args.deb);
+const cacheDir = args.cache ?? process.env.RORORT_CACHE ?? '/var/cache/roroot';
+const password = args.password ?? 'roroot';
+
+function sh(cmd: string, argv: string[], input?: string): string {
+  return execFileSync(cmd, argv, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'] });
+}
+const say = (line: string) => process.stdout.write(`image: ${line}\n`);
+
+function rootfsTarball(): string {
+  const mmdebstrap = sh('mmdebstrap', ['--version']).trim();
+  const key = createHash('sha256').update(JSON.stringify({ SUITE, PACKAGES, SETUP_HOOK, mmdebstrap })).digest('hex').slice(0, 16);
+  const tar = join(cacheDir, `rootfs-${SUITE}-${key}.tar`);
+  if (existsSync(tar) && statSync(tar).isFile()) {
+    say(`root filesystem from the cache: ${tar}`);
+    return tar;
+  }
+  mkdirSync(cacheDir, { recursive: true });
+  say(`building the root filesystem (mmdebstrap, about a minute): ${tar}`);
+  const t0 = Date.now();
+  const r = spawnSync('mmdebstrap', ['--variant=minbase', '--format=tar', `--include=${PACKAGES.join(',')}`, `--setup-hook=${SETUP_HOOK}`, SUITE, `${tar}.tmp`], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`mmdebstrap failed (exit ${r.status})`);
+  renameSync(`${tar}.tmp`, tar);
+  say(`root filesystem built in ${Math.round((Date.now() - t0) / 1000)} s`);
+  return tar;
+}
+
+// The board's roroot.conf keys, as the boot stage reads them.
+function rorootConf(b: Record<string, string>): string {
+  const q = (v: string) => `"${v}"`;
+  return [
+    `# ${basename(board)}: written by the image builder; roroot flash adds the disk's own keys.`,
+    `VOLATILE=${q(b.VOLATILE)}`,
+    b.REMOTE ? `REMOTE=${b.REMOTE}` : '',
+    b.PERSISTENT ? `PERSISTENT=${q(b.PERSISTENT)}` : '',
+    b.CLIENTSTATE ? `CLIENTSTATE=${b.CLIENTSTATE}` : '',
+    `STATE_LABEL=${b.STATE_LABEL}`,
+    `DEVTMPFS=${b.DEV === 'devtmpfs' ? 'yes' : 'no'}`,
+    '',
+  ]
+    .filter((l) => l !== '')
+    .join('\n') + '\n';
+}
+
+function boardValues(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(board, 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}
+
+function main() {
+  const t0 = Date.now();
+  const b = boardValues();
+  const tar = rootfsTarball();
+  const work = mkdtempSync(join(tmpdir(), 'roroot-image-'));
+  const tree = join(work, 'rootfs');
+  let loop: string | null = null;
+  try {
+    mkdirSync(tree);
+    sh('tar', ['-C', tree, '--numeric-owner', '-xpf', tar]);
+    writeFileSync(join(tree, 'etc/roroot.conf'), rorootConf(b));
+    writeFileSync(join(tree, 'etc/initramfs-tools/modules'), [...b.DISK_MODULES.split(/\s+/), 'ext4', ...b.NET_MODULES.split(/\s+/)].filter(Boolean).join('\n') + '\n');
+    // No /etc/hostname: systemd would set it over the name roroot's boot
+    // stage derives from the address (seed 000: the hostname comes from the IP).
+    rmSync(join(tree, 'etc/hostname'), { force: true });
+    writeFileSync(join(tree, 'etc/hosts'), '127.0.0.1\tlocalhost\n');
+    sh('chroot', [tree, 'chpasswd'], `root:${password}\n`);
+    copyFileSync(deb, join(tree, 'root/roroot.deb'));
+    // dpkg and update-initramfs want /proc, /sys and /dev: in a private
+    // mount namespace, so nothing of this machine is touched.
+    sh('unshare', ['--mount', '--propagation', 'private', 'sh', '-euc', `mount -t proc proc ${tree}/proc; mount -t sysfs sysfs ${tree}/sys; mount --rbind /dev ${tree}/dev
+chroot ${tree} dpkg -i /root/roroot.deb`]);
+    rmSync(join(tree, 'root/roroot.deb'));
+
+    const sizeMiB = 1 + Number(b.ROOT_SIZE_MIB) + Number(b.RW_SIZE_MIB) + Number(b.SWAP_SIZE_MIB) + Number(b.STATE_SIZE_MIB);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(`${out}.tmp`, '');
+    truncateSync(`${out}.tmp`, sizeMiB * 1024 * 1024);
+    loop = sh('losetup', ['--find', '--show', `${out}.tmp`]).trim();
+    const r = spawnSync('node', [join(repo, 'dist/roroot.js'), 'flash', '--disk', loop, '--board', board, '--rootfs', tree, '--yes'], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`roroot flash failed (exit ${r.status})`);
+    sh('losetup', ['-d', loop]);
+    loop = null;
+    renameSync(`${out}.tmp`, out);
+    say(`${out}: ${sizeMiB} MiB (${Math.round(statSync(out).blocks / 2048)} MiB used), built in ${Math.round((Date.now() - t0) / 1000)} s`);
+  } finally {
+    if (loop) sh('losetup', ['-d', loop]);
+    rmSync(work, { recursive: true, force: true });
+    rmSync(`${out}.tmp`, { force: true });
+  }
+}
+
+main();

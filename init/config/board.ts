@@ -1,0 +1,95 @@
+import type { Diagnostic } from './diagnostic';
+import { parseShellVars } from './shell-vars';
+import { checkSystemPath } from './system-path';
+
+// A board profile (board/*.conf): the disk layout, the drivers the initramfs
+// needs, the console, and which directories are volatile or persistent.
+// Same KEY=value format as roroot.conf; every key is required, so that a
+// profile says everything about its board in one place.
+
+export interface Board {
+  name: string;
+  disk: string;
+  diskModules: string[];
+  netModules: string[];
+  netIface: string;
+  rootSizeMiB: number;
+  rootFs: 'ext4';
+  rwSizeMiB: number;
+  rwFs: 'ext2' | 'ext3' | 'ext4';
+  swapSizeMiB: number;
+  stateSizeMiB: number;
+  stateLabel: string;
+  console: string;
+  consoleSpeed: number;
+  init: 'systemd' | 'sysvinit';
+  dev: 'devtmpfs' | 'static';
+  volatile: string[];
+  remote: string | null;
+  persistent: string[];
+  clientState: string | null;
+}
+
+const words = (v: string) => v.split(/\s+/).filter(Boolean);
+const mib = (v: string) => (/^[0-9]+$/.test(v) ? Number(v) : NaN);
+const oneOf = <T extends string>(v: string, allowed: readonly T[]): T | undefined => allowed.find((a) => a === v);
+
+export function parseBoard(name: string, file: string, text: string): { board: Board | null; diagnostics: Diagnostic[] } {
+  const vars = parseShellVars(file, text);
+  const diagnostics = [...vars.diagnostics];
+  const line = (key: string) => vars.values.get(key)?.line ?? 0;
+  const get = (key: string): string => {
+    const v = vars.values.get(key);
+    if (!v) diagnostics.push({ file, line: 0, message: `${key} is missing` });
+    return v?.value ?? '';
+  };
+  const bad = (key: string, expected: string) => diagnostics.push({ file, line: line(key), message: `${key}: expected ${expected}, got "${get(key)}"` });
+  const size = (key: string, min: number) => {
+    const n = mib(get(key));
+    if (!(n >= min)) bad(key, `a size in MiB of at least ${min}`);
+    return n;
+  };
+  const paths = (key: string) => {
+    const list = words(get(key));
+    for (const p of list) {
+      const problem = checkSystemPath(p.replace(/\/\*$/, ''));
+      if (problem) diagnostics.push({ file, line: line(key), message: `${key}: ${problem}` });
+    }
+    return list;
+  };
+  const rwFs = oneOf(get('RW_FS'), ['ext2', 'ext3', 'ext4'] as const);
+  const init = oneOf(get('INIT'), ['systemd', 'sysvinit'] as const);
+  const dev = oneOf(get('DEV'), ['devtmpfs', 'static'] as const);
+  if (get('ROOT_FS') !== 'ext4') bad('ROOT_FS', 'ext4 (extlinux boots it)');
+  if (!rwFs) bad('RW_FS', 'ext2, ext3 or ext4');
+  if (!init) bad('INIT', 'systemd or sysvinit');
+  if (!dev) bad('DEV', 'devtmpfs or static');
+  if (!get('DISK').startsWith('/dev/')) bad('DISK', 'a /dev path');
+  const speed = Number(get('CONSOLE_SPEED'));
+  if (![9600, 19200, 38400, 57600, 115200].includes(speed)) bad('CONSOLE_SPEED', 'a serial speed (9600 ... 115200)');
+  const board: Board = {
+    name,
+    disk: get('DISK'),
+    diskModules: words(get('DISK_MODULES')),
+    netModules: words(get('NET_MODULES')),
+    netIface: get('NET_IFACE'),
+    rootSizeMiB: size('ROOT_SIZE_MIB', 256),
+    rootFs: 'ext4',
+    rwSizeMiB: size('RW_SIZE_MIB', 8),
+    rwFs: rwFs ?? 'ext4',
+    swapSizeMiB: size('SWAP_SIZE_MIB', 0),
+    stateSizeMiB: size('STATE_SIZE_MIB', 0),
+    stateLabel: get('STATE_LABEL'),
+    console: get('CONSOLE'),
+    consoleSpeed: speed,
+    init: init ?? 'systemd',
+    dev: dev ?? 'devtmpfs',
+    volatile: paths('VOLATILE'),
+    remote: get('REMOTE') || null,
+    persistent: paths('PERSISTENT'),
+    clientState: get('CLIENTSTATE') || null,
+  };
+  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'NET_IFACE', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE']);
+  for (const [key, v] of vars.values) if (!known.has(key)) diagnostics.push({ file, line: v.line, message: `unknown key ${key}` });
+  return { board: diagnostics.length === 0 ? board : null, diagnostics };
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Board } from '../config/board';
+import { readMounts } from '../sys/probe';
+import { runChecked } from '../sys/spawn';
+import { diskSettings, extlinuxConf, fstabFor, layoutFor, sfdiskScript, type Layout, type Role } from './layout';
+
+// `roroot flash`: the board's layout onto a whole disk, the root filesystem
+// filled from a prepared tree in one pass (mkfs.ext4 -d), extlinux in the
+// MBR. The image builder runs it on a loop device; an admin on /dev/sdX.
+
+const EXTLINUX_MBR = '/usr/lib/EXTLINUX/mbr.bin';
+
+export interface FlashOptions {
+  disk: string;
+  board: Board;
+  rootfs: string;
+  yes: boolean;
+  say: (line: string) => void;
+}
+
+interface DiskFacts {
+  name: string; // sda, loop0, nvme0n1
+  sizeMiB: number;
+  numbers: Set<string>; // major:minor of the disk and its partitions
+}
+
+function readDisk(disk: string): DiskFacts | string {
+  let real: string;
+  try {
+    real = realpathSync(disk);
+    if (!statSync(real).isBlockDevice()) return `${disk} is not a block device`;
+  } catch {
+    return `${disk} does not exist`;
+  }
+  const name = basename(real);
+  const sys = `/sys/class/block/${name}`;
+  if (existsSync(`${sys}/partition`)) return `${disk} is a partition: give the whole disk`;
+  const holders = readdirSync(`${sys}/holders`);
+  if (holders.length > 0) return `${disk} is in use by ${holders.join(', ')} (device mapper, RAID)`;
+  const numbers = new Set([readFileSync(`${sys}/dev`, 'utf8').trim()]);
+  for (const entry of readdirSync(sys)) if (entry.startsWith(name) && existsSync(`${sys}/${entry}/dev`)) numbers.add(readFileSync(`${sys}/${entry}/dev`, 'utf8').trim());
+  const sizeMiB = Math.floor((Number(readFileSync(`${sys}/size`, 'utf8')) * 512) / (1 << 20));
+  return { name, sizeMiB, numbers };
+}
+
+// Refuses a disk with anything mounted from it, the running root above all.
+function refusal(disk: string, facts: DiskFacts): string | null {
+  const busy = readMounts('/').filter((m) => facts.numbers.has(m.device));
+  if (busy.some((m) => m.target === '/')) return `${disk} holds the running root filesystem`;
+  if (busy.length > 0) return `${disk} has mounted filesystems: ${busy.map((m) => m.target).join(', ')}`;
+  return null;
+}
+
+export function partitionPath(disk: string, n: number): string {
+  return /[0-9]$/.test(disk) ? `${disk}p${n}` : `${disk}${n}`;
+}
+
+export async function flash(opts: FlashOptions): Promise<number> {
+  const { disk, board, say } = opts;
+  const facts = readDisk(disk);
+  if (typeof facts === 'string') return refuse(say, facts);
+  const why = refusal(disk, facts);
+  if (why) return refuse(say, why);
+  if (!existsSync(join(opts.rootfs, 'sbin/roroot-init'))) return refuse(say, `${opts.rootfs} has no /sbin/roroot-init: install the roroot package into it first`);
+  const kernel = newest(opts.rootfs, 'vmlinuz-');
+  const initrd = newest(opts.rootfs, 'initrd.img-');
+  if (!kernel || !initrd) return refuse(say, `${opts.rootfs}/boot has no vmlinuz-* and initrd.img-*`);
+  const layout = layoutFor(board, randomBytes(4).toString('hex'));
+  if (facts.sizeMiB < layout.minDiskMiB) return refuse(say, `${disk} has ${facts.sizeMiB} MiB, board ${board.name} needs ${layout.minDiskMiB} MiB`);
+
+  say(`flash: board ${board.name} onto ${disk} (${facts.sizeMiB} MiB), disk id ${layout.diskId}:`);
+  for (const p of layout.partitions) say(`  ${partitionPath(disk, p.number)}  ${p.role.padEnd(8)} ${p.sizeMiB} MiB`);
+  say(`  root filled from ${opts.rootfs}, extlinux in the MBR, kernel ${kernel}`);
+  if (!opts.yes) {
+    say(`flash: EVERYTHING ON ${disk} WILL BE LOST. Run again with --yes to write it.`);
+    return 1;
+  }
+  const t0 = Date.now();
+  await runChecked('sfdisk', ['-q', '--wipe', 'always', '--wipe-partitions', 'always', disk], { input: sfdiskScript(layout) });
+  await runChecked('partx', ['-u', disk]);
+  await waitFor(layout.partitions.map((p) => partitionPath(disk, p.number)));
+  const part = (role: Role) => partitionPath(disk, (layout.partitions.find((p) => p.role === role) as { number: number }).number);
+  // extlinux 6.04 reads neither 64bit nor metadata_csum ext4.
+  await runChecked('mkfs.ext4', ['-q', '-F', '-L', 'roroot-root', '-O', '^64bit,^metadata_csum', '-d', opts.rootfs, part('root')]);
+  say(`flash: root filesystem written (${Math.round((Date.now() - t0) / 1000)} s)`);
+  await runChecked(`mkfs.${board.rwFs}`, ['-q', '-F', '-L', 'roroot-rw', part('scratch')]);
+  if (layout.partitions.some((p) => p.role === 'swap')) await runChecked('mkswap', ['-L', 'roroot-swap', part('swap')]);
+  if (layout.partitions.some((p) => p.role === 'state')) await runChecked('mkfs.ext4', ['-q', '-F', '-L', board.stateLabel, part('state')]);
+  await installBootloader(board, layout, disk, part('root'), kernel, initrd);
+  await runChecked('sync', []);
+  say(`flash: done in ${Math.round((Date.now() - t0) / 1000)} s`);
+  return 0;
+}
+
+function refuse(say: (l: string) => void, why: string): number {
+  say(`flash: refusing: ${why}`);
+  return 2;
+}
+
+function newest(rootfs: string, prefix: string): string | null {
+  const names = readdirSync(join(rootfs, 'boot')).filter((n) => n.startsWith(prefix)).sort();
+  return names.length > 0 ? `/boot/${names[names.length - 1]}` : null;
+}
+
+async function waitFor(paths: string[]) {
+  for (let i = 0; i < 100; i++) {
+    if (paths.every((p) => existsSync(p))) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`partitions did not appear: ${paths.filter((p) => !existsSync(p)).join(', ')}`);
+}
+
+// The per-disk files go into the new filesystem, not into the source tree:
+// mounted in a private mount namespace, then extlinux, then the MBR code.
+async function installBootloader(board: Board, layout: Layout, disk: string, rootPart: string, kernel: string, initrd: string) {
+  const work = mkdtempSync(join(tmpdir(), 'roroot-flash-'));
+  try {
+    writeFileSync(join(work, 'fstab'), fstabFor(board, layout));
+    writeFileSync(join(work, 'disk.conf'), diskSettings(board, layout));
+    writeFileSync(join(work, 'extlinux.conf'), extlinuxConf(board, layout, kernel, initrd));
+    const m = join(work, 'mnt');
+    await runChecked('unshare', [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-euc',
+      `mkdir ${m}; mount -t ext4 ${rootPart} ${m}
+cp ${work}/fstab ${m}/etc/fstab
+cat ${work}/disk.conf >> ${m}/etc/roroot.conf
+mkdir -p ${m}/boot/extlinux; cp ${work}/extlinux.conf ${m}/boot/extlinux/extlinux.conf
+extlinux --install ${m}/boot/extlinux >/dev/null
+umount ${m}`,
+    ]);
+    const mbr = readFileSync(EXTLINUX_MBR).subarray(0, 440);
+    const fd = openSync(disk, 'r+');
+    try {
+      writeSync(fd, mbr, 0, 440, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,77 @@
+import type { Board } from '../config/board';
+
+// Pure: a board's partition table and the per-disk files that name its
+// partitions. MBR, because the board's BIOS boots extlinux's MBR code; the
+// partitions are named by PARTUUID (<disk id>-<nn>), which lives in the
+// partition table and so survives garbage written over a partition.
+
+export type Role = 'root' | 'scratch' | 'swap' | 'state';
+
+export interface Partition {
+  number: number;
+  role: Role;
+  sizeMiB: number; // 0: the rest of the disk
+}
+
+export interface Layout {
+  diskId: string; // 8 hex digits
+  partitions: Partition[];
+  minDiskMiB: number;
+}
+
+export function layoutFor(board: Board, diskId: string): Layout {
+  const parts: Omit<Partition, 'number'>[] = [
+    { role: 'root', sizeMiB: board.rootSizeMiB },
+    { role: 'scratch', sizeMiB: board.rwSizeMiB },
+  ];
+  if (board.swapSizeMiB > 0) parts.push({ role: 'swap', sizeMiB: board.swapSizeMiB });
+  if (board.stateSizeMiB > 0) parts.push({ role: 'state', sizeMiB: board.stateSizeMiB });
+  const partitions = parts.map((p, i) => ({ ...p, number: i + 1 }));
+  // 1 MiB for the MBR gap, as sfdisk aligns the first partition.
+  return { diskId, partitions, minDiskMiB: 1 + partitions.reduce((n, p) => n + p.sizeMiB, 0) };
+}
+
+export function partuuid(layout: Layout, role: Role): string {
+  const p = layout.partitions.find((x) => x.role === role);
+  if (!p) throw new Error(`no ${role} partition`);
+  return `PARTUUID=${layout.diskId}-${String(p.number).padStart(2, '0')}`;
+}
+
+export function sfdiskScript(layout: Layout): string {
+  const type = (r: Role) => (r === 'swap' ? 'S' : 'L');
+  return [
+    'label: dos',
+    `label-id: 0x${layout.diskId}`,
+    ...layout.partitions.map((p) => `${p.number}: size=${p.sizeMiB}MiB, type=${type(p.role)}${p.role === 'root' ? ', bootable' : ''}`),
+    '',
+  ].join('\n');
+}
+
+export function fstabFor(board: Board, layout: Layout): string {
+  const lines = [
+    '# Written by roroot flash for this disk. / is read-only: see roroot(8).',
+    `${partuuid(layout, 'root')} / ${board.rootFs} ro,errors=remount-ro 0 1`,
+  ];
+  if (layout.partitions.some((p) => p.role === 'swap')) lines.push(`${partuuid(layout, 'swap')} none swap sw 0 0`);
+  return lines.join('\n') + '\n';
+}
+
+// The boot stage's view of this disk, appended to the image's roroot.conf.
+export function diskSettings(board: Board, layout: Layout): string {
+  return [`RW_DEVICE=${partuuid(layout, 'scratch')}`, `RW_FSTYPE=${board.rwFs}`, ''].join('\n');
+}
+
+export function extlinuxConf(board: Board, layout: Layout, kernel: string, initrd: string): string {
+  const port = /^ttyS([0-9])$/.exec(board.console)?.[1] ?? '0';
+  return [
+    '# Written by roroot flash.',
+    `SERIAL ${port} ${board.consoleSpeed}`,
+    'DEFAULT roroot',
+    'TIMEOUT 10',
+    'LABEL roroot',
+    `  KERNEL ${kernel}`,
+    `  INITRD ${initrd}`,
+    `  APPEND root=${partuuid(layout, 'root')} ro console=${board.console},${board.consoleSpeed} ip=:::::${board.netIface}:dhcp init=/sbin/roroot-init`,
+    '',
+  ].join('\n');
+}
