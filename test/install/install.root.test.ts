@@ -110,7 +110,7 @@ t('PERSISTENT: a directory moves into persistent.ini and links into the REMOTE m
   assert.match(out, /persistent: \/var\/backups \/var\/lib\/ppp/);
   roroot('uninstall');
   assert.is(listing(), withConf);
-  assert.not.is(withConf, before);
+  assert.is.not(withConf, before);
 });
 
 t('content added to the master copy while installed comes back with the directory', () => {
