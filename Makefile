@@ -12,7 +12,7 @@ TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts')
 # unshare, cp, the peer's cpio, /usr/bin/time).
 HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils cpio time kmod
 
-.PHONY: all test unit-test typecheck host-deps image-deps demo deb image clean
+.PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image clean
 
 all: dist/roroot.js
 
@@ -40,7 +40,7 @@ $(DEB): dist/roroot.js $(wildcard pkg/debian/*) pkg/build-deb.sh patches/roroot-
 	@echo $@
 
 # What building and booting the router image needs on the host.
-IMAGE_PACKAGES := mmdebstrap extlinux syslinux-common qemu-system-x86 qemu-utils dpkg-dev lintian nfs-ganesha nfs-ganesha-vfs
+IMAGE_PACKAGES := socat mmdebstrap extlinux syslinux-common qemu-system-x86 qemu-utils dpkg-dev lintian nfs-ganesha nfs-ganesha-vfs
 
 image-deps:
 	@missing=$$(for p in $(IMAGE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -70,14 +70,22 @@ build/test/.built: node_modules/.installed $(TESTS) $(TEST_SUPPORT) $(SOURCES)
 unit-test: build/test/.built dist/roroot.js
 	node build/test/run.js --unit
 
-test: host-deps typecheck build/test/.built dist/roroot.js
+# The VM tests boot the reference image: it is built first (cached rootfs).
+test: host-deps typecheck build/test/.built dist/roroot.js $(IMAGE)
 	node build/test/run.js
 
 build/demo/loop-demo.js: node_modules/.installed test/demo/loop-demo.ts $(TEST_SUPPORT)
 	$(ESBUILD) test/demo/loop-demo.ts --bundle --platform=node --target=node20 --packages=external \
 	  --outfile=$@ --log-level=warning
 
-demo: host-deps dist/roroot.js build/demo/loop-demo.js
+# The reference router in QEMU on this terminal, with its NFS server.
+build/board/demo.js: node_modules/.installed board/demo.ts board/qemu.ts board/nfs-server.ts
+	$(ESBUILD) board/demo.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
+demo: host-deps image-deps $(IMAGE) build/board/demo.js
+	node build/board/demo.js $(IMAGE)
+
+# The boot stage alone on a loop device: no image, no QEMU, a few seconds.
+demo-loop: host-deps dist/roroot.js build/demo/loop-demo.js
 	node build/demo/loop-demo.js
 
 clean:

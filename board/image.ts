@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import minimist from 'minimist';
+import { DEFAULT_CACHE, rootfsTarball } from './rootfs';
 
 // `make image`: the reference router's disk image, self-booting.
 //   1. a Debian bookworm root filesystem (mmdebstrap --variant=minbase),
@@ -13,55 +13,18 @@ import minimist from 'minimist';
 //   3. `roroot flash` onto a loop device over the image file.
 // node build/board/image.js --board board/qemu-x86_64.conf --deb X.deb --out X.img
 
-const SUITE = 'bookworm';
-const PACKAGES = [
-  'linux-image-amd64',
-  'initramfs-tools',
-  'klibc-utils',
-  'systemd-sysv',
-  'udev',
-  'nodejs',
-  'util-linux',
-  'login',
-  'iproute2',
-  'nfs-common',
-  'e2fsprogs',
-  'kmod',
-];
-// Small initramfs: only the modules the board lists (Debian's MODULES=most
-// initrd is 36 MB and panics in 128 MiB of RAM).
-const SETUP_HOOK = 'mkdir -p "$1/etc/initramfs-tools/conf.d" && echo MODULES=list > "$1/etc/initramfs-tools/conf.d/roroot"';
-
 const args = minimist(process.argv.slice(2), { string: ['board', 'deb', 'out', 'cache', 'password'] });
 const repo = resolve(__dirname, '../..');
 const board = resolve(args.board ?? 'board/qemu-x86_64.conf');
 const out = resolve(args.out ?? `build/image/${basename(board, '.conf')}.img`);
 const deb = resolve(args.deb);
-const cacheDir = args.cache ?? process.env.RORORT_CACHE ?? '/var/cache/roroot';
+const cacheDir = args.cache ?? DEFAULT_CACHE;
 const password = args.password ?? 'roroot';
 
 function sh(cmd: string, argv: string[], input?: string): string {
   return execFileSync(cmd, argv, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'] });
 }
 const say = (line: string) => process.stdout.write(`image: ${line}\n`);
-
-function rootfsTarball(): string {
-  const mmdebstrap = sh('mmdebstrap', ['--version']).trim();
-  const key = createHash('sha256').update(JSON.stringify({ SUITE, PACKAGES, SETUP_HOOK, mmdebstrap })).digest('hex').slice(0, 16);
-  const tar = join(cacheDir, `rootfs-${SUITE}-${key}.tar`);
-  if (existsSync(tar) && statSync(tar).isFile()) {
-    say(`root filesystem from the cache: ${tar}`);
-    return tar;
-  }
-  mkdirSync(cacheDir, { recursive: true });
-  say(`building the root filesystem (mmdebstrap, about a minute): ${tar}`);
-  const t0 = Date.now();
-  const r = spawnSync('mmdebstrap', ['--variant=minbase', '--format=tar', `--include=${PACKAGES.join(',')}`, `--setup-hook=${SETUP_HOOK}`, SUITE, `${tar}.tmp`], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) throw new Error(`mmdebstrap failed (exit ${r.status})`);
-  renameSync(`${tar}.tmp`, tar);
-  say(`root filesystem built in ${Math.round((Date.now() - t0) / 1000)} s`);
-  return tar;
-}
 
 // The board's roroot.conf keys, as the boot stage reads them.
 function rorootConf(b: Record<string, string>): string {
@@ -92,7 +55,7 @@ function boardValues(): Record<string, string> {
 function main() {
   const t0 = Date.now();
   const b = boardValues();
-  const tar = rootfsTarball();
+  const tar = rootfsTarball(cacheDir, say);
   const work = mkdtempSync(join(tmpdir(), 'roroot-image-'));
   const tree = join(work, 'rootfs');
   let loop: string | null = null;
@@ -106,6 +69,9 @@ function main() {
     rmSync(join(tree, 'etc/hostname'), { force: true });
     writeFileSync(join(tree, 'etc/hosts'), '127.0.0.1\tlocalhost\n');
     sh('chroot', [tree, 'chpasswd'], `root:${password}\n`);
+    // e2scrub checks LVM snapshots of mounted ext4 filesystems: there are
+    // none on a router, and its reaper hung boots whose NFS was down.
+    for (const unit of ['e2scrub_reap.service', 'e2scrub_all.timer']) symlinkSync('/dev/null', join(tree, 'etc/systemd/system', unit));
     copyFileSync(deb, join(tree, 'root/roroot.deb'));
     // dpkg and update-initramfs want /proc, /sys and /dev: in a private
     // mount namespace, so nothing of this machine is touched.

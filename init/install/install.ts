@@ -233,17 +233,16 @@ export function uninstall(opts: { root: string; say: (line: string) => void }): 
   rmSync(host(ORIG_DIR), { recursive: true, force: true });
   // Never recursively remove what has a mount on or under it: on a running
   // router the state mount holds what the user stored persistently.
+  // A mounted directory is left, not an error: dpkg -r on a running router
+  // must succeed, and the mounts are gone after the next boot.
   const mounts = readMounts(root).map((m) => m.target);
-  let busy = 0;
   for (const dir of [...manifest.createdDirs].reverse()) {
     const mounted = mounts.filter((m) => isUnder(m, dir));
-    if (mounted.length > 0) {
-      say(`uninstall: ${dir} left in place: ${mounted.join(', ')} mounted (gone after a reboot into the plain system)`);
-      busy++;
-    } else rmSync(host(dir), { recursive: true, force: true });
+    if (mounted.length > 0) say(`uninstall: ${dir} left in place: ${mounted.join(', ')} mounted until the next boot; remove it then`);
+    else rmSync(host(dir), { recursive: true, force: true });
   }
   say('uninstall: done');
-  return busy > 0 ? 1 : 0;
+  return 0;
 }
 
 function lstatOrNull(path: string) {

@@ -8,9 +8,15 @@ import { closeSync, constants, openSync, writeSync } from 'node:fs';
 
 type Level = 'info' | 'warn' | 'error';
 const KMSG_LEVEL: Record<Level, number> = { info: 6, warn: 4, error: 3 };
+// The kernel rate-limits writes to /dev/kmsg per open file: 10 records per
+// 5 s (DEFAULT_RATELIMIT_BURST), the rest dropped as "suppressed due to
+// ratelimiting". A boot logs more steps than that at once, and every one
+// belongs in the kernel log, so the file is reopened after each 10.
+const KMSG_BURST = 10;
 
 export class Logger {
   private kmsg: number | null = null;
+  private written = 0; // records on the current open file
   private pending: string[] = [];
   readonly lines: { level: Level; text: string }[] = [];
 
@@ -57,7 +63,13 @@ export class Logger {
 
   private writeKmsg(record: string) {
     try {
+      if (this.written === KMSG_BURST) {
+        closeSync(this.kmsg as number);
+        this.kmsg = openSync(this.kmsgPath as string, constants.O_WRONLY | constants.O_APPEND);
+        this.written = 0;
+      }
       writeSync(this.kmsg as number, record);
+      this.written++;
     } catch {
       // A full or rate-limited kmsg must not stop the boot; the console has it.
     }

@@ -24,6 +24,17 @@ t('console and kernel log, with syslog levels; lines before /dev/kmsg exists are
   rmSync(dir, { recursive: true });
 });
 
+t('more than 10 records: all written (the kernel rate-limits each open file to 10)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'roroot-log-'));
+  const kmsg = join(dir, 'kmsg');
+  writeFileSync(kmsg, '');
+  const log = new Logger(() => {}, kmsg);
+  for (let i = 1; i <= 25; i++) log.info(`step ${i}`);
+  log.close();
+  assert.is(readFileSync(kmsg, 'utf8').split('\n').filter(Boolean).length, 25);
+  rmSync(dir, { recursive: true });
+});
+
 t('a kernel log that never appears is said once on the console', () => {
   const seen: string[] = [];
   const log = new Logger((l) => seen.push(l), '/nonexistent/kmsg');

@@ -1,0 +1,85 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { LoopDisk } from '../support/loop-disk';
+
+// roroot flash on loop devices: what it refuses, that it writes nothing
+// without --yes, and what it writes with it.
+
+const t = suite('flash (root, loop devices)');
+const REPO = resolve(__dirname, '../../..');
+const BUNDLE = join(REPO, 'dist/roroot.js');
+let dir: string;
+let rootfs: string;
+
+t.before.each(() => {
+  dir = mkdtempSync(join(tmpdir(), 'roroot-flash-'));
+  rootfs = join(dir, 'rootfs');
+  for (const d of ['boot', 'sbin', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
+  writeFileSync(join(rootfs, 'boot/vmlinuz-6.1.0-test'), 'kernel');
+  writeFileSync(join(rootfs, 'boot/initrd.img-6.1.0-test'), 'initrd');
+  writeFileSync(join(rootfs, 'sbin/roroot-init'), '#!/bin/sh\n');
+  writeFileSync(join(rootfs, 'etc/roroot.conf'), 'VOLATILE=/tmp\n');
+});
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+
+const flash = (disk: string, ...extra: string[]) => spawnSync('node', [BUNDLE, 'flash', '--disk', disk, '--board', 'pc-router', '--rootfs', rootfs, ...extra], { encoding: 'utf8' });
+const sum = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+t('refuses the disk that holds the running root (asked without --yes, so nothing could be written)', () => {
+  const rootDisk = execFileSync('sh', ['-c', "lsblk -no PKNAME $(findmnt -no SOURCE /) 2>/dev/null || true; findmnt -no SOURCE /"], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const disk = rootDisk[0].startsWith('/dev/') ? rootDisk[0] : `/dev/${rootDisk[0]}`;
+  const r = flash(disk);
+  assert.is(r.status, 2);
+  assert.match(r.stdout, new RegExp(`flash: refusing: ${disk} holds the running root filesystem`));
+});
+
+t('refuses a partition and a disk with a mounted partition; without --yes shows the plan and writes nothing', () => {
+  const disk = LoopDisk.create(join(dir, 'disk.img'), 2000, [8, 0]);
+  try {
+    const r1 = flash(disk.partition(1), '--yes');
+    assert.is(r1.status, 2);
+    assert.match(r1.stdout, /is a partition: give the whole disk/);
+    execFileSync('mkfs.ext4', ['-q', disk.partition(1)]);
+    const r2 = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mkdir -p ${dir}/m; mount ${disk.partition(1)} ${dir}/m; node ${BUNDLE} flash --disk ${disk.device} --board pc-router --rootfs ${rootfs} --yes`], { encoding: 'utf8' });
+    assert.is(r2.status, 2);
+    assert.match(r2.stdout, new RegExp(`flash: refusing: ${disk.device} has mounted filesystems: ${dir}/m`));
+    const before = sum(disk.image);
+    const r3 = flash(disk.device);
+    assert.is(r3.status, 1);
+    assert.match(r3.stdout, /  \/dev\/loop\d+p1  root     1800 MiB\n  \/dev\/loop\d+p2  scratch  64 MiB\n  \/dev\/loop\d+p3  swap     32 MiB\n/);
+    assert.match(r3.stdout, /EVERYTHING ON \/dev\/loop\d+ WILL BE LOST\. Run again with --yes/);
+    assert.is(sum(disk.image), before, 'not a byte written');
+  } finally {
+    disk.detach();
+  }
+});
+
+t('with --yes: the layout, the root filled from the tree with the per-disk files, extlinux in the MBR', () => {
+  const disk = LoopDisk.create(join(dir, 'disk.img'), 1950, [1]);
+  try {
+    const r = flash(disk.device, '--yes');
+    assert.is(r.status, 0, r.stdout + r.stderr);
+    const dump = execFileSync('sfdisk', ['--dump', disk.device], { encoding: 'utf8' });
+    const id = /label-id: 0x([0-9a-f]{8})/.exec(dump)?.[1] as string;
+    assert.match(dump, /p1 : start=\s*2048, size=\s*3686400, type=83, bootable/);
+    assert.match(dump, /p2 : start=\s*\d+, size=\s*131072, type=83/);
+    assert.match(dump, /p3 : start=\s*\d+, size=\s*65536, type=82/);
+    const cat = (p: string) => execFileSync('debugfs', ['-R', `cat ${p}`, disk.partition(1)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.match(cat('/etc/fstab'), new RegExp(`PARTUUID=${id}-01 / ext4 ro,errors=remount-ro 0 1\\nPARTUUID=${id}-03 none swap sw 0 0`));
+    assert.is(cat('/etc/roroot.conf'), `VOLATILE=/tmp\nRW_DEVICE=PARTUUID=${id}-02\nRW_FSTYPE=ext2\n`);
+    assert.match(cat('/boot/extlinux/extlinux.conf'), new RegExp(`KERNEL /boot/vmlinuz-6.1.0-test\\n  INITRD /boot/initrd.img-6.1.0-test\\n  APPEND root=PARTUUID=${id}-01 ro console=ttyS0,115200`));
+    assert.match(execFileSync('debugfs', ['-R', 'ls /boot/extlinux', disk.partition(1)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }), /ldlinux\.sys/);
+    assert.equal(readFileSync(disk.image).subarray(0, 440), readFileSync('/usr/lib/EXTLINUX/mbr.bin').subarray(0, 440), 'extlinux MBR code');
+    assert.is(execFileSync('blkid', ['-c', '/dev/null', '-o', 'value', '-s', 'TYPE', disk.partition(2)], { encoding: 'utf8' }).trim(), 'ext2', 'the scratch, as the board says');
+    assert.is(readFileSync(join(rootfs, 'etc/roroot.conf'), 'utf8'), 'VOLATILE=/tmp\n', 'the source tree is not changed');
+  } finally {
+    disk.detach();
+  }
+});
+
+t.run();

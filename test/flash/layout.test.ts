@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseBoard } from '../../init/config/board';
+import { extlinuxConf, fstabFor, layoutFor, sfdiskScript } from '../../init/flash/layout';
+
+const t = suite('flash/layout');
+const board = (name: string) => {
+  const file = join(__dirname, `../../../board/${name}.conf`);
+  const { board: b, diagnostics } = parseBoard(name, file, readFileSync(file, 'utf8'));
+  assert.equal(diagnostics, []);
+  return b!;
+};
+
+t('both shipped board profiles parse without a problem', () => {
+  assert.is(board('qemu-x86_64').disk, '/dev/vda');
+  assert.is(board('pc-router').rwFs, 'ext2');
+});
+
+t('a bad profile is reported key by key', () => {
+  const { board: b, diagnostics } = parseBoard('x', 'x.conf', 'DISK=sda\nRW_FS=xfs\nROOT_SIZE_MIB=big\nEXTRA=1\n');
+  assert.is(b, null);
+  const messages = diagnostics.map((d) => d.message);
+  assert.ok(messages.includes('RW_FS: expected ext2, ext3 or ext4, got "xfs"'));
+  assert.ok(messages.includes('DISK: expected a /dev path, got "sda"'));
+  assert.ok(messages.includes('ROOT_SIZE_MIB: expected a size in MiB of at least 256, got "big"'));
+  assert.ok(messages.includes('CONSOLE is missing'));
+  assert.ok(messages.includes('unknown key EXTRA'));
+});
+
+t('pc-router: root (bootable), scratch, swap; PARTUUIDs from the disk id', () => {
+  const b = board('pc-router');
+  const layout = layoutFor(b, 'c0ffee00');
+  assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xc0ffee00\n1: size=1800MiB, type=L, bootable\n2: size=64MiB, type=L\n3: size=32MiB, type=S\n');
+  assert.is(layout.minDiskMiB, 1 + 1800 + 64 + 32);
+  assert.is(fstabFor(b, layout), '# Written by roroot flash for this disk. / is read-only: see roroot(8).\nPARTUUID=c0ffee00-01 / ext4 ro,errors=remount-ro 0 1\nPARTUUID=c0ffee00-03 none swap sw 0 0\n');
+  assert.match(
+    extlinuxConf(b, layout, '/boot/vmlinuz-6.1', '/boot/initrd.img-6.1'),
+    /SERIAL 0 115200\n[\s\S]*APPEND root=PARTUUID=c0ffee00-01 ro console=ttyS0,115200 ip=:::::eth0:dhcp init=\/sbin\/roroot-init\n/,
+  );
+});
+
+t.run();

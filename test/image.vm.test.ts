@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { NfsServer } from '../board/nfs-server';
+import { Guest } from './support/guest';
+
+// The reference router image (make image), booted by QEMU from its own MBR,
+// driven on the serial console. Each test boots a qcow2 overlay of the one
+// shared image, so the image itself is never written.
+
+const t = suite('image (QEMU, serial console)');
+const IMAGE = resolve(__dirname, '../../build/image/qemu-x86_64.img');
+let dir: string;
+let nfs: NfsServer;
+
+t.before(async () => {
+  if (!existsSync(IMAGE)) throw new Error(`${IMAGE} is missing: make image`);
+  dir = mkdtempSync(join(tmpdir(), 'roroot-vm-'));
+  nfs = await NfsServer.start(join(dir, 'nfs'));
+});
+t.after(async () => {
+  await nfs.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function overlay(name: string): string {
+  const file = join(dir, `${name}.qcow2`);
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', IMAGE, '-F', 'raw', file]);
+  return file;
+}
+
+const json = <T>(text: string): T => JSON.parse(text.slice(text.indexOf('{'))) as T;
+interface Status {
+  root: { readOnly: boolean };
+  stores: { name: string; mounted: boolean; source: string; fstype: string; freeBytes: number }[];
+  lastBoot: { started: string; totalMs: number; steps: { id: string; status: string; ms: number; error?: string }[] };
+}
+
+t('boots to login from its own MBR; read-only root, scratch re-made each boot, persistent data on the NFS export', async () => {
+  const disk = overlay('main');
+  const g = Guest.boot({ disk, format: 'qcow2', memMiB: 256, nfsPort: nfs.port });
+  try {
+    await g.login();
+    const ro = await g.sh('touch /probe 2>&1');
+    assert.is.not(ro.code, 0);
+    assert.match(ro.out, /Read-only file system/);
+    assert.equal((await g.sh('findmnt -n -o SOURCE --target /tmp/; findmnt -n -o SOURCE --target /var/log/')).out.split('\n').filter(Boolean), ['/dev/vda2', '/dev/vda2']);
+    assert.is((await g.sh('echo w > /tmp/gone && echo w >> /var/log/written')).code, 0, '/tmp and /var/log are writable');
+    assert.match((await g.sh('readlink /etc/mtab')).out, /^(\/proc\/mounts|\.\.\/proc\/self\/mounts)\n$/);
+    const st = json<Status>((await g.sh('roroot status --json')).out);
+    assert.is(st.root.readOnly, true);
+    const scratch = st.stores.find((s) => s.name === 'scratch');
+    assert.ok(scratch?.mounted && scratch.source === '/dev/vda2' && scratch.freeBytes > 0, JSON.stringify(scratch));
+    const remote = st.stores.find((s) => s.name === 'remote');
+    assert.ok(remote?.mounted && remote.fstype.startsWith('nfs'), JSON.stringify(remote));
+    const mkfs = st.lastBoot.steps.find((s) => s.id === 'scratch.mkfs');
+    assert.ok(mkfs?.status === 'ok' && mkfs.ms > 0);
+    const logged = (await g.sh('dmesg | grep -c "roroot: "')).out.trim();
+    assert.ok(Number(logged) >= st.lastBoot.steps.length + 2, `every boot step is in the kernel log: ${logged} lines for ${st.lastBoot.steps.length} steps`);
+    const mark = `kept-${Date.now()}`;
+    assert.is((await g.sh(`echo ${mark} > /var/lib/roroot-data/kept && sync`)).code, 0);
+    assert.is(readFileSync(join(nfs.exportDir, 'var/lib/roroot-data/kept'), 'utf8'), `${mark}\n`, 'on the host export');
+    await g.poweroff();
+
+    const again = Guest.boot({ disk, format: 'qcow2', memMiB: 256, nfsPort: nfs.port });
+    try {
+      await again.login();
+      assert.is((await again.sh('ls /tmp/gone 2>&1')).code, 2, 'the scratch was re-made: /tmp/gone is gone');
+      assert.is((await again.sh('grep -c w /var/log/written 2>&1')).code, 2);
+      assert.is((await again.sh('cat /var/lib/roroot-data/kept')).out, `${mark}\n`, 'persistent data survived the reboot');
+      const st2 = json<Status>((await again.sh('roroot status --json')).out);
+      assert.is.not(st2.lastBoot.started, st.lastBoot.started);
+      assert.ok(st2.lastBoot.steps.some((s) => s.id === 'scratch.mkfs' && s.status === 'ok'));
+      await again.poweroff();
+    } finally {
+      again.kill();
+    }
+  } finally {
+    g.kill();
+  }
+});
+
+t('NFS server down: the router still reaches login in bounded time, says so, and mounts once the server is back', async () => {
+  await nfs.stop();
+  const g = Guest.boot({ disk: overlay('nonfs'), format: 'qcow2', memMiB: 256, nfsPort: nfs.port });
+  try {
+    await g.login();
+    const st = json<Status>((await g.sh('roroot status --json')).out);
+    const remote = st.lastBoot.steps.find((s) => s.id === 'remote.nfs');
+    assert.is(remote?.status, 'failed');
+    assert.ok(st.lastBoot.totalMs < 30_000, `boot stage took ${st.lastBoot.totalMs} ms`);
+    assert.match((await g.sh('dmesg | grep "roroot: remote:"')).out, /roroot: remote: mount -n -t nfs .* 10\.0\.2\.100:\/export \/var\/lib\/roroot\/remote: .*, continuing, retrying in the background/);
+    await nfs.restart();
+    let mounted = false;
+    for (let i = 0; i < 30 && !mounted; i++) {
+      mounted = (await g.sh('findmnt -n /var/lib/roroot/remote >/dev/null')).code === 0;
+      if (!mounted) await new Promise((r) => setTimeout(r, 3000));
+    }
+    assert.ok(mounted, 'the background retry mounted REMOTE once the server answered');
+    assert.is((await g.sh('echo back > /var/lib/roroot-data/after-outage && sync')).code, 0);
+    await g.poweroff();
+  } finally {
+    g.kill();
+  }
+});
+
+t.run();

@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DEFAULT_CACHE, rootfsTarball } from '../../board/rootfs';
+
+// The Debian package: lintian has no errors, it holds what it should, and
+// dpkg -i + dpkg -r on a real Debian tree (the image's root filesystem, in
+// a chroot) leaves the tree as it was.
+
+const t = suite('pkg/roroot.deb (root)');
+const REPO = resolve(__dirname, '../../..');
+const VERSION = require(join(REPO, 'package.json')).version as string;
+let dir: string;
+let deb: string;
+
+t.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'roroot-deb-'));
+  deb = execFileSync(join(REPO, 'pkg/build-deb.sh'), [VERSION, dir], { encoding: 'utf8' }).trim();
+});
+t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+t('lintian: no errors; the files a router needs', () => {
+  const lint = execFileSync('sh', ['-c', `lintian --no-tag-display-limit ${deb} 2>/dev/null; true`], { encoding: 'utf8' });
+  assert.equal(lint.split('\n').filter((l) => l.startsWith('E:')), [], lint);
+  const files = execFileSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' });
+  for (const f of ['./usr/lib/roroot/roroot.js', './usr/sbin/roroot', './usr/sbin/roroot-init', './usr/share/initramfs-tools/scripts/local-premount/roroot-net', './usr/share/roroot/board/qemu-x86_64.conf']) {
+    assert.ok(files.includes(` ${f}\n`), f);
+  }
+});
+
+t('dpkg -i converts a Debian system, dpkg -r puts it back exactly', () => {
+  const tree = join(dir, 'rootfs');
+  mkdirSync(tree);
+  execFileSync('tar', ['-C', tree, '--numeric-owner', '-xpf', rootfsTarball(DEFAULT_CACHE, () => {})]);
+  copyFileSync(deb, join(tree, 'root/roroot.deb'));
+  // What dpkg and update-initramfs own and rewrite on every run (their
+  // databases, their logs, the regenerated initrd) is left out of the comparison.
+  const listing = () =>
+    execFileSync(
+      'sh',
+      [
+        '-c',
+        `cd ${tree} && find . -mindepth 1 ! -path './var/lib/dpkg/*' ! -path './var/log/dpkg.log' ! -path './boot/initrd.img-*' ! -path './var/lib/initramfs-tools/*' -printf '%P|%y|%m|%U:%G|%s|%l\\n' | awk -F'|' 'BEGIN{OFS="|"} $2=="d"{$5=""} {print}' | LC_ALL=C sort`,
+      ],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
+  const chrooted = (cmd: string) =>
+    execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-euc', `mount -t proc proc ${tree}/proc; mount -t sysfs sysfs ${tree}/sys; mount --rbind /dev ${tree}/dev; chroot ${tree} ${cmd}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  const before = listing();
+  const installed = chrooted('dpkg -i /root/roroot.deb');
+  assert.match(installed, /install: \/var\/log moved into \/var\/lib\/roroot\/volatile\.ini/);
+  const during = listing();
+  assert.ok(during.includes('\nvar/log|l|777|0:0|32|/var/lib/roroot/volatile/var/log\n'));
+  assert.ok(during.includes('\nusr/share/initramfs-tools/scripts/local-premount/roroot-net|f|755|0:0|'));
+  const removed = chrooted('dpkg -r roroot');
+  assert.match(removed, /uninstall: \/var\/log moved back/);
+  assert.is(listing(), before, 'after dpkg -r the tree is as before dpkg -i');
+});
+
+t.run();
