@@ -6,11 +6,11 @@ ESBUILD := node_modules/.bin/esbuild
 TSC := node_modules/.bin/tsc
 SOURCES := $(shell find init -name '*.ts')
 TESTS := $(shell find test -name '*.test.ts')
-TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts')
+TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts') $(wildcard board/*.ts)
 
-# Debian packages the tests need on the host (mkfs, sfdisk, losetup,
-# unshare, cp, the peer's cpio, /usr/bin/time).
-HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils cpio time kmod
+# Debian packages the tests need on the host (mkfs, sfdisk, partx,
+# losetup, unshare, findmnt, cp).
+HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils
 
 .PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image clean
 
@@ -20,12 +20,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-host-deps:
-	@missing=$$(for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# Installs the Debian packages of $(1) that are not installed yet.
+define install-missing
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+host-deps:
+	$(call install-missing,$(HOST_PACKAGES))
 
 # One file, node 18 (Debian bookworm's), every dependency inside.
 dist/roroot.js: node_modules/.installed $(SOURCES) package.json
@@ -43,11 +48,7 @@ $(DEB): dist/roroot.js $(wildcard pkg/debian/*) pkg/build-deb.sh patches/roroot-
 IMAGE_PACKAGES := socat mmdebstrap extlinux syslinux-common qemu-system-x86 qemu-utils dpkg-dev lintian nfs-ganesha nfs-ganesha-vfs
 
 image-deps:
-	@missing=$$(for p in $(IMAGE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing: $$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	$(call install-missing,$(IMAGE_PACKAGES))
 
 BOARD ?= qemu-x86_64
 IMAGE := build/image/$(BOARD).img

@@ -18,16 +18,26 @@ export function qemuArgs(o: QemuOptions): string[] {
   const net = o.netIndex ?? 2;
   // cmd: runs one relay per guest connection. The tcp: form connects once
   // when QEMU starts (QEMU 7.2): it cannot start while the server is down
-  // and never reconnects after the server restarts.
-  const forward = o.nfsPort ? `,guestfwd=tcp:10.0.${net}.100:2049-cmd:socat STDIO TCP:127.0.0.1:${o.nfsPort}` : '';
+  // and never reconnects after the server restarts. While the server is
+  // down the relay keeps trying for a minute instead of closing at once: a
+  // relay that closed at once had the guest's NFS client reconnect in a
+  // tight loop, one socat per try, and starved the guest. (",," is a comma
+  // inside a QEMU option.)
+  const relay = `socat STDIO TCP:127.0.0.1:${o.nfsPort},,retry=60,,interval=1`;
+  const forward = o.nfsPort ? `,guestfwd=tcp:10.0.${net}.100:2049-cmd:${relay}` : '';
   const accel = process.env.RORORT_ACCEL === 'kvm' ? ['-accel', 'kvm', '-accel', 'tcg'] : ['-accel', 'tcg'];
   return [
     ...accel,
     '-m', String(o.memMiB),
-    '-nographic',
+    // Only what a router has: no VGA, floppy or CD-ROM to probe at boot.
+    '-nodefaults',
+    '-display', 'none',
+    '-serial', 'mon:stdio',
     '-no-reboot',
     '-drive', `file=${o.disk},format=${o.format},if=virtio`,
     '-netdev', `user,id=n0,restrict=on,net=10.0.${net}.0/24${forward}`,
-    '-device', 'virtio-net-pci,netdev=n0',
+    // Slot 3, where the board's NET_IFACE (ens3) expects it: with
+    // -nodefaults slot 2 is free and the NIC would become ens2.
+    '-device', 'virtio-net-pci,netdev=n0,addr=0x3',
   ];
 }

@@ -104,8 +104,18 @@ export async function install(opts: InstallOptions): Promise<number> {
     lines[rootLine.line - 1] = lines[rootLine.line - 1].replace(/^(\s*\S+\s+\S+\s+\S+)(\s+\S+)?/, `$1 ${options.join(',')}`);
     return lines.join('\n');
   });
-  edit(EXTLINUX_CONF, (text) => text && changed(text.replace(/^(\s*APPEND\s+)(.*)$/gim, (all, head: string, args: string) => (withInit(args) ? head + withInit(args) : all)), text));
-  const grub = edit(GRUB_DEFAULT, (text) => text && changed(text.replace(/^GRUB_CMDLINE_LINUX="(.*)"$/m, (all, args: string) => (withInit(args) ? `GRUB_CMDLINE_LINUX="${withInit(args)}"` : all)), text));
+  // init=/sbin/roroot-init on the kernel command line of each bootloader.
+  const addInit = (text: string | null, line: RegExp) =>
+    text &&
+    changed(
+      text.replace(line, (all, head: string, args: string, tail: string) => {
+        const cmdline = withInit(args);
+        return cmdline ? head + cmdline + tail : all;
+      }),
+      text,
+    );
+  edit(EXTLINUX_CONF, (text) => addInit(text, /^(\s*APPEND\s+)(.*)()$/gim));
+  const grub = edit(GRUB_DEFAULT, (text) => addInit(text, /^(GRUB_CMDLINE_LINUX=")(.*)(")$/m));
   writeManifest(root, manifest);
   if (grub) say('install: run update-grub to apply the new kernel command line');
   if (root === '/' && linked.length > 0) await mountScratchNow(say);
