@@ -3,6 +3,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync,
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import minimist from 'minimist';
+import { parseBoard, type Board } from '../init/config/board';
+import { formatDiagnostic } from '../init/config/diagnostic';
+import { layoutFor } from '../init/flash/layout';
 import { DEFAULT_CACHE, rootfsTarball } from './rootfs';
 
 // `make image`: the reference router's disk image, self-booting.
@@ -15,8 +18,8 @@ import { DEFAULT_CACHE, rootfsTarball } from './rootfs';
 
 const args = minimist(process.argv.slice(2), { string: ['board', 'deb', 'out', 'cache', 'password'] });
 const repo = resolve(__dirname, '../..');
-const board = resolve(args.board ?? 'board/qemu-x86_64.conf');
-const out = resolve(args.out ?? `build/image/${basename(board, '.conf')}.img`);
+const boardFile = resolve(args.board ?? 'board/qemu-x86_64.conf');
+const out = resolve(args.out ?? `build/image/${basename(boardFile, '.conf')}.img`);
 const deb = resolve(args.deb);
 const cacheDir = args.cache ?? DEFAULT_CACHE;
 const password = args.password ?? 'roroot';
@@ -27,34 +30,28 @@ function sh(cmd: string, argv: string[], input?: string): string {
 const say = (line: string) => process.stdout.write(`image: ${line}\n`);
 
 // The board's roroot.conf keys, as the boot stage reads them.
-function rorootConf(b: Record<string, string>): string {
-  const q = (v: string) => `"${v}"`;
+function rorootConf(b: Board): string {
   return [
-    `# ${basename(board)}: written by the image builder; roroot flash adds the disk's own keys.`,
-    `VOLATILE=${q(b.VOLATILE)}`,
-    b.REMOTE ? `REMOTE=${b.REMOTE}` : '',
-    b.PERSISTENT ? `PERSISTENT=${q(b.PERSISTENT)}` : '',
-    b.CLIENTSTATE ? `CLIENTSTATE=${b.CLIENTSTATE}` : '',
-    `STATE_LABEL=${b.STATE_LABEL}`,
-    `DEVTMPFS=${b.DEV === 'devtmpfs' ? 'yes' : 'no'}`,
+    `# ${basename(boardFile)}: written by the image builder; roroot flash adds the disk's own keys.`,
+    `VOLATILE="${b.volatile.join(' ')}"`,
+    ...(b.remote ? [`REMOTE=${b.remote}`] : []),
+    ...(b.persistent.length > 0 ? [`PERSISTENT="${b.persistent.join(' ')}"`] : []),
+    ...(b.clientState ? [`CLIENTSTATE=${b.clientState}`] : []),
+    `STATE_LABEL=${b.stateLabel}`,
+    `DEVTMPFS=${b.dev === 'devtmpfs' ? 'yes' : 'no'}`,
     '',
-  ]
-    .filter((l) => l !== '')
-    .join('\n') + '\n';
+  ].join('\n');
 }
 
-function boardValues(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(board, 'utf8').split('\n')) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
-  }
-  return out;
+function readBoard(): Board {
+  const { board, diagnostics } = parseBoard(basename(boardFile, '.conf'), boardFile, readFileSync(boardFile, 'utf8'));
+  if (!board) throw new Error(diagnostics.map(formatDiagnostic).join('\n'));
+  return board;
 }
 
 function main() {
   const t0 = Date.now();
-  const b = boardValues();
+  const b = readBoard();
   const tar = rootfsTarball(cacheDir, say);
   const work = mkdtempSync(join(tmpdir(), 'roroot-image-'));
   const tree = join(work, 'rootfs');
@@ -63,7 +60,7 @@ function main() {
     mkdirSync(tree);
     sh('tar', ['-C', tree, '--numeric-owner', '-xpf', tar]);
     writeFileSync(join(tree, 'etc/roroot.conf'), rorootConf(b));
-    writeFileSync(join(tree, 'etc/initramfs-tools/modules'), [...b.DISK_MODULES.split(/\s+/), 'ext4', ...b.NET_MODULES.split(/\s+/)].filter(Boolean).join('\n') + '\n');
+    writeFileSync(join(tree, 'etc/initramfs-tools/modules'), [...b.diskModules, 'ext4', ...b.netModules].join('\n') + '\n');
     // No /etc/hostname: systemd would set it over the name roroot's boot
     // stage derives from the address (seed 000: the hostname comes from the IP).
     rmSync(join(tree, 'etc/hostname'), { force: true });
@@ -79,12 +76,12 @@ function main() {
 chroot ${tree} dpkg -i /root/roroot.deb`]);
     rmSync(join(tree, 'root/roroot.deb'));
 
-    const sizeMiB = 1 + Number(b.ROOT_SIZE_MIB) + Number(b.RW_SIZE_MIB) + Number(b.SWAP_SIZE_MIB) + Number(b.STATE_SIZE_MIB);
+    const sizeMiB = layoutFor(b, '00000000').minDiskMiB;
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(`${out}.tmp`, '');
     truncateSync(`${out}.tmp`, sizeMiB * 1024 * 1024);
     loop = sh('losetup', ['--find', '--show', `${out}.tmp`]).trim();
-    const r = spawnSync('node', [join(repo, 'dist/roroot.js'), 'flash', '--disk', loop, '--board', board, '--rootfs', tree, '--yes'], { stdio: 'inherit' });
+    const r = spawnSync('node', [join(repo, 'dist/roroot.js'), 'flash', '--disk', loop, '--board', boardFile, '--rootfs', tree, '--yes'], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error(`roroot flash failed (exit ${r.status})`);
     sh('losetup', ['-d', loop]);
     loop = null;
