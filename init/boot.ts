@@ -50,7 +50,8 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
   }
   const { config, plan } = round;
   log.info(`boot: ${plan.active ? 'on' : 'off'} (${plan.reason})${plan.active ? '' : ', handing over'}`);
-  for (const w of plan.warnings) log.warn(`config: ${w}`);
+  for (const e of plan.configErrors) log.warn(`config: ${e}`);
+  for (const w of plan.warnings) log.warn(`plan: ${w}`);
   for (const n of plan.notes) log.info(`plan: ${n}`);
 
   if (plan.active && !exec.fatal) {
@@ -69,6 +70,7 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     fatal: exec.fatal,
     steps: exec.results,
     notes: plan.notes,
+    configErrors: plan.configErrors,
     warnings: plan.warnings,
   };
   if (plan.active && ctx.mounted.has(config.settings.rwMount)) {
@@ -101,10 +103,10 @@ export async function mountStateFiles(round: Round, ctx: ExecContext, exec: Exec
   const paths: Facts['paths'] = { ...round.facts.paths };
   for (const p of stateFilesPaths(text)) paths[p] = pathFact(ctx.root, p);
   const files = planStateFiles(round.config, { ...round.facts, paths }, text);
-  for (const w of files.warnings) ctx.log.warn(`config: ${w}`);
+  for (const e of files.configErrors) ctx.log.warn(`config: ${e}`);
   for (const n of files.notes) ctx.log.info(`plan: ${n}`);
   plan.notes.push(...files.notes);
-  plan.warnings.push(...files.warnings);
+  plan.configErrors.push(...files.configErrors);
   merge(exec, await execute(files.steps, ctx));
 }
 

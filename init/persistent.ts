@@ -46,6 +46,7 @@ export async function mountPersistent(opts: PersistentOptions): Promise<boolean>
         fatal: false,
         steps: exec.results,
         notes: round.plan.notes,
+        configErrors: round.plan.configErrors,
         warnings: round.plan.warnings,
       });
     }

@@ -15,6 +15,7 @@ export interface BootRecord {
   fatal: boolean;
   steps: StepResult[];
   notes: string[];
+  configErrors: string[];
   warnings: string[];
 }
 

@@ -123,6 +123,7 @@ export function renderStatus(st: Status): string {
     for (const r of rec.steps) {
       lines.push(`  ${r.status.padEnd(7)} ${formatMs(r.ms).padStart(7)} ms  ${r.phase.padEnd(11)} ${r.command}${r.error ? `: ${r.error}` : ''}`);
     }
+    for (const e of rec.configErrors ?? []) lines.push(`  config: ${e}`);
     for (const w of rec.warnings) lines.push(`  warning: ${w}`);
   }
   if (!st.lastBoot) lines.push('', 'last boot: no record (roroot did not run, or the scratch space is not mounted)');

@@ -24,7 +24,7 @@ const PSEUDO: { target: string; fstype: string; options: string[]; devtmpfs?: tr
 ];
 
 export function planBoot(config: Config, facts: Facts): Plan {
-  const plan: Plan = { active: false, reason: '', steps: [], notes: [], warnings: config.diagnostics.map(formatDiagnostic) };
+  const plan: Plan = { active: false, reason: '', steps: [], notes: [], configErrors: config.diagnostics.map(formatDiagnostic), warnings: [] };
   const s = config.settings;
   if (config.cmdline.readonlyroot === false) return { ...plan, reason: 'noreadonlyroot on the kernel command line' };
   if (config.cmdline.readonlyroot === true) plan.reason = 'readonlyroot on the kernel command line';
@@ -355,13 +355,13 @@ function planRemote(config: Config, plan: Plan) {
 export function planStateFiles(config: Config, facts: Facts, listText: string): Plan {
   const s = config.settings;
   const file = `${s.stateMount}/files`;
-  const plan: Plan = { active: true, reason: `${file} lists them`, steps: [], notes: [], warnings: [] };
+  const plan: Plan = { active: true, reason: `${file} lists them`, steps: [], notes: [], configErrors: [], warnings: [] };
   listText.split('\n').forEach((raw, index) => {
     const path = raw.trim();
     if (path === '' || path.startsWith('#')) return;
     const bad = checkSystemPath(path);
     if (bad) {
-      plan.warnings.push(`${file}:${index + 1}: ${bad}`);
+      plan.configErrors.push(`${file}:${index + 1}: ${bad}`);
       return;
     }
     const fact = facts.paths[normalizeSystemPath(path)];

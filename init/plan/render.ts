@@ -8,6 +8,7 @@ export function renderPlan(plan: Plan, root: string): string {
   const lines = [`roroot plan for ${root}: ${plan.active ? 'on' : 'off'} (${plan.reason})`];
   plan.steps.forEach((step, i) => lines.push(...renderStep(step, `${String(i + 1).padStart(3)}  `)));
   if (plan.notes.length > 0) lines.push('', 'notes:', ...plan.notes.map((n) => `  ${n}`));
+  if (plan.configErrors.length > 0) lines.push('', 'config lines skipped:', ...plan.configErrors.map((e) => `  ${e}`));
   if (plan.warnings.length > 0) lines.push('', 'warnings:', ...plan.warnings.map((w) => `  ${w}`));
   return lines.join('\n');
 }

@@ -45,5 +45,6 @@ export interface Plan {
   reason: string; // why active or not
   steps: Step[];
   notes: string[]; // decisions that produced no step (skipped rwtab paths, fallbacks chosen up front)
-  warnings: string[]; // things an admin should fix
+  configErrors: string[]; // config lines that were skipped: file:line: what was expected
+  warnings: string[]; // things an admin should fix that are not config lines
 }

@@ -163,11 +163,12 @@ t('rwtab: the same place twice binds once; rwtab.d files are read after /etc/rwt
   assert.ok(plan.notes.includes('rwtab: /a is listed twice, the first one counts (/etc/rwtab.d/x:2)'));
 });
 
-t('broken config lines are warnings in the plan, the plan is still made', () => {
+t('broken config lines are config errors of the plan, apart from its warnings; the plan is still made', () => {
   const plan = planBoot(config({ '/etc/rwtab': 'bogus line here\nempty /tmp\n', '/etc/roroot.conf': 'READONLY=perhaps\n' }), facts({ paths: { ...facts().paths, '/tmp': dir('/tmp') } }));
   assert.ok(plan.active);
-  assert.ok(plan.warnings.includes('/etc/roroot.conf:1: READONLY: expected yes or no, got "perhaps"'));
-  assert.ok(plan.warnings.includes('/etc/rwtab:1: expected "empty", "dirs" or "files" then a path, got "bogus line here"'));
+  assert.ok(plan.configErrors.includes('/etc/roroot.conf:1: READONLY: expected yes or no, got "perhaps"'));
+  assert.ok(plan.configErrors.includes('/etc/rwtab:1: expected "empty", "dirs" or "files" then a path, got "bogus line here"'));
+  assert.not.ok(plan.warnings.some((w) => w.includes('/etc/roroot.conf:1')));
   assert.ok(ids(plan).includes('rwtab:/tmp'));
 });
 
@@ -242,7 +243,7 @@ t('state files: each listed path bound from the state, copied there first when m
     'missing /srv/x; mount -n --bind /var/lib/roroot/state/srv/x /srv/x',
   ]);
   assert.ok(plan.notes.includes('state-files: /nope does not exist on the root, skipped (/var/lib/roroot/state/files:5)'));
-  assert.ok(plan.warnings.includes('/var/lib/roroot/state/files:6: path "relative" must be absolute'));
+  assert.ok(plan.configErrors.includes('/var/lib/roroot/state/files:6: path "relative" must be absolute'));
 });
 
 t.run();
