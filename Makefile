@@ -10,7 +10,7 @@ TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts') $(wildcard b
 
 # Debian packages the tests need on the host (mkfs, sfdisk, partx,
 # losetup, unshare, findmnt, cp).
-HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils
+HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev
 
 .PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image clean
 
@@ -58,6 +58,12 @@ build/board/image.js: node_modules/.installed board/image.ts
 $(IMAGE): host-deps image-deps build/board/image.js $(DEB) board/$(BOARD).conf
 	node build/board/image.js --board board/$(BOARD).conf --deb $(DEB) --out $@
 
+# The login EROFS shim (patches/login-erofs-shim.c), an LD_PRELOAD library.
+SHIM := build/patches/login-erofs-shim.so
+$(SHIM): patches/login-erofs-shim.c
+	@mkdir -p $(dir $@)
+	gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $< -ldl
+
 typecheck: node_modules/.installed
 	$(TSC) --noEmit -p .
 
@@ -72,7 +78,7 @@ unit-test: build/test/.built dist/roroot.js
 	node build/test/run.js --unit
 
 # The VM tests boot the reference image: it is built first (cached rootfs).
-test: host-deps typecheck build/test/.built dist/roroot.js $(IMAGE)
+test: host-deps typecheck build/test/.built dist/roroot.js $(SHIM) $(IMAGE)
 	node build/test/run.js
 
 build/demo/loop-demo.js: node_modules/.installed test/demo/loop-demo.ts $(TEST_SUPPORT)

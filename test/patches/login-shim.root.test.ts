@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { inNamespace } from '../support/namespace';
+
+// The login EROFS shim, on real ptys: in a private mount namespace a
+// read-only devpts instance (mounted over /dev/pts, its ptmx over
+// /dev/ptmx) hands out ptys whose chown/chmod fail with EROFS, as on a
+// router with static /dev on the read-only root. Programs run on those ptys
+// through node-pty.
+
+const t = suite('patches/login-erofs-shim (root)');
+const REPO = resolve(__dirname, '../../..');
+const SHIM = join(REPO, 'build/patches/login-erofs-shim.so');
+let dir: string;
+let oldLogin: string;
+
+t.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'roroot-shim-'));
+  oldLogin = join(dir, 'old-login');
+  execFileSync('gcc', ['-O2', '-Wall', '-o', oldLogin, join(REPO, 'test/patches/old-login.c')]);
+  // Runs argv on a new pty (node-pty) and prints what it printed, then its exit code.
+  writeFileSync(
+    join(dir, 'pty-run.js'),
+    `const pty = require(${JSON.stringify(join(REPO, 'node_modules/node-pty'))});
+const [cmd, ...args] = JSON.parse(process.env.PTY_ARGV);
+const p = pty.spawn(cmd, args, { env: { PATH: process.env.PATH, ...JSON.parse(process.env.PTY_ENV) } });
+let out = '';
+p.onData((d) => (out += d));
+p.onExit(({ exitCode }) => { process.stdout.write(out.replace(/\\r/g, '') + 'EXIT=' + exitCode + '\\n'); process.exit(0); });
+`,
+  );
+});
+t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+// devpts mode: the mode new ptys get (0620: group-writable for write(1), not readable).
+function onPty(argv: string[], opts: { preload: boolean; devptsMode?: string; readOnly?: boolean }): string {
+  const ro = opts.readOnly === false ? '' : 'ro,';
+  const r = inNamespace(
+    `mount -t devpts -o ${ro}newinstance,ptmxmode=0666,mode=${opts.devptsMode ?? '0620'},gid=5 devpts /dev/pts
+mount --bind /dev/pts/ptmx /dev/ptmx
+node ${dir}/pty-run.js`,
+    { PTY_ARGV: JSON.stringify(argv), PTY_ENV: JSON.stringify(opts.preload ? { LD_PRELOAD: SHIM } : {}) },
+  );
+  return r.stdout + r.stderr;
+}
+
+t('the old fatal login (stand-in) refuses on a read-only /dev/pts without the shim, and logs in with it', () => {
+  for (const how of ['path', 'fd']) {
+    assert.match(onPty([oldLogin, how], { preload: false }), /login: chown of the tty: Read-only file system\nEXIT=1/, how);
+    assert.match(onPty([oldLogin, how], { preload: true }), /LOGIN-OK LD_PRELOAD=\(unset\)\nEXIT=0/, `${how}: passes, and LD_PRELOAD is gone from the environment`);
+  }
+});
+
+t('EROFS on a tty readable by group or others is not hidden', () => {
+  assert.match(onPty([oldLogin, 'path'], { preload: true, devptsMode: '0644' }), /login: chown of the tty: Read-only file system\nEXIT=1/);
+});
+
+t('EROFS on a file that is not a tty is not hidden', () => {
+  const file = join(dir, 'plain');
+  writeFileSync(file, 'x');
+  // (sh -e: each failure is caught and its code printed)
+  const r = inNamespace(
+    `mount --bind ${dir} ${dir}; mount -o remount,bind,ro ${dir}
+LD_PRELOAD=${SHIM} chmod 600 ${file} 2>&1 && echo rc=0 || echo "rc=$?"
+LD_PRELOAD=${SHIM} chown 1:1 ${file} 2>&1 && echo rc=0 || echo "rc=$?"`,
+  );
+  assert.match(r.stdout, /chmod: changing permissions of '.*plain': Read-only file system\nrc=1\nchown: changing ownership of '.*plain': Read-only file system\nrc=1/);
+});
+
+t('EPERM on a tty is not hidden', () => {
+  // nobody may not chown a tty; devpts read-write, so the error is EPERM.
+  const out = onPty(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', oldLogin, 'path'], { preload: true, readOnly: false });
+  assert.match(out, /login: chown of the tty: Operation not permitted\nEXIT=1/);
+});
+
+t.run();
