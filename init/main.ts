@@ -47,8 +47,7 @@ ${CMDLINE}
       const root = rootFlag(p.flags);
       const cmdline = (p.flags.cmdline as string | undefined) ?? null;
       if (p.flags['dry-run']) return showPlan(root, cmdline, false);
-      const kmsg = p.flags.kmsg === 'none' ? null : ((p.flags.kmsg as string | undefined) ?? hostPath(root, '/dev/kmsg'));
-      const { ok } = await boot({ root, cmdline, kmsg, background: p.flags.background !== false, console: print });
+      const { ok } = await boot({ root, cmdline, kmsg: kmsgFlag(p, root), background: p.flags.background !== false, console: print });
       return ok ? 0 : 1;
     },
   },
@@ -151,11 +150,10 @@ ${CMDLINE}
     flags: { string: ['root', 'cmdline', 'kmsg'], boolean: ['once'], positional: false },
     run: async (p) => {
       const root = rootFlag(p.flags);
-      const kmsg = p.flags.kmsg === 'none' ? null : ((p.flags.kmsg as string | undefined) ?? hostPath(root, '/dev/kmsg'));
       const ok = await mountPersistent({
         root,
         cmdline: (p.flags.cmdline as string | undefined) ?? null,
-        kmsg,
+        kmsg: kmsgFlag(p, root),
         console: print,
         once: !!p.flags.once,
         firstDelaySec: 5,
@@ -165,6 +163,12 @@ ${CMDLINE}
     },
   },
 };
+
+// --kmsg PATH, --kmsg none, or the system's own /dev/kmsg.
+function kmsgFlag(p: Parsed, root: string): string | null {
+  if (p.flags.kmsg === 'none') return null;
+  return (p.flags.kmsg as string | undefined) ?? hostPath(root, '/dev/kmsg');
+}
 
 async function showPlan(root: string, cmdline: string | null, json: boolean): Promise<number> {
   const { plan } = await planRound(root, cmdline);

@@ -1,15 +1,15 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CONFIG_FILES } from '../config/config';
 import { parseFstab } from '../config/fstab';
 import { isUnder, normalizeSystemPath } from '../config/system-path';
-import { planLiveScratch } from '../plan/plan';
+import { mtabIsProcMounts, planLiveScratch } from '../plan/plan';
 import { execute } from '../sys/execute';
 import { Logger } from '../sys/log';
 import { pathFact, probe, readMounts } from '../sys/probe';
 import { readConfig } from '../sys/read-config';
 import { hostPath, resolveInRoot } from '../sys/root-path';
-import { copyTree, mkdirsWithin } from '../sys/tree-copy';
+import { copyTree, lstatOrNull, mkdirsWithin } from '../sys/tree-copy';
 import { VERSION } from '../version';
 import { DEFAULT_VOLATILE, planConversion, readOnlyOptions, withInit } from './conversion';
 import { MANIFEST, ORIG_DIR, readManifest, STATE_DIR, writeManifest, type Manifest } from './manifest';
@@ -204,7 +204,7 @@ function keepOriginal(root: string, manifest: Manifest, path: string, existed: b
 // The seed's answer to a read-only /etc/mtab.
 function ensureMtabLink(root: string, manifest: Manifest, say: (l: string) => void) {
   const fact = pathFact(root, CONFIG_FILES.mtab);
-  if (fact.kind === 'symlink' && ['/proc/mounts', '/proc/self/mounts', '../proc/self/mounts', '../proc/mounts'].includes(fact.link ?? '')) return;
+  if (mtabIsProcMounts(fact)) return;
   keepOriginal(root, manifest, CONFIG_FILES.mtab, fact.kind !== 'missing');
   if (fact.kind !== 'missing') unlinkSync(hostPath(root, CONFIG_FILES.mtab));
   symlinkSync('/proc/mounts', hostPath(root, CONFIG_FILES.mtab));
@@ -253,12 +253,4 @@ export function uninstall(opts: { root: string; say: (line: string) => void }): 
   }
   say('uninstall: done');
   return 0;
-}
-
-function lstatOrNull(path: string) {
-  try {
-    return lstatSync(path);
-  } catch {
-    return null;
-  }
 }

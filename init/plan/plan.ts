@@ -4,7 +4,7 @@ import { formatDiagnostic } from '../config/diagnostic';
 import { mountOptionsOf, type FstabEntry } from '../config/fstab';
 import type { ScratchFstype } from '../config/settings';
 import { checkSystemPath, isUnder, normalizeSystemPath } from '../config/system-path';
-import { isMounted, type Facts } from './facts';
+import { isMounted, type Facts, type PathFact } from './facts';
 import { currentHostname, nameFromAddress, nameInHosts, wantsNameFromAddress } from './hostname';
 import { hardened, nfsOptions } from './mount-options';
 import type { Plan, Step } from './steps';
@@ -67,10 +67,13 @@ function planPseudo(config: Config, facts: Facts, plan: Plan) {
 
 // The 1997 design's answer to a read-only /etc/mtab, kept by every distro
 // since: /etc/mtab is /proc/mounts (or /proc/self/mounts), and mount -n.
+export function mtabIsProcMounts(mtab: PathFact | undefined): boolean {
+  return !!mtab && mtab.kind === 'symlink' && ['/proc/mounts', '/proc/self/mounts', '../proc/self/mounts', '../proc/mounts'].includes(mtab.link ?? '');
+}
+
 function planMtabCheck(facts: Facts, plan: Plan) {
   const mtab = facts.paths[CONFIG_FILES.mtab];
-  const ok = ['/proc/mounts', '/proc/self/mounts', '../proc/self/mounts', '../proc/mounts'];
-  if (!mtab || mtab.kind !== 'symlink' || !ok.includes(mtab.link ?? '')) {
+  if (!mtabIsProcMounts(mtab)) {
     const found = !mtab || mtab.kind === 'missing' ? 'missing' : mtab.kind === 'symlink' ? `a symlink to ${mtab.link}` : `a ${mtab.kind}`;
     plan.warnings.push(`/etc/mtab is ${found}, not a symlink to /proc/mounts: df and mount may show stale mounts (roroot install fixes it)`);
   }

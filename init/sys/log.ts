@@ -14,6 +14,12 @@ const KMSG_LEVEL: Record<Level, number> = { info: 6, warn: 4, error: 3 };
 // belongs in the kernel log, so the file is reopened after each 10.
 const KMSG_BURST = 10;
 
+// Never O_CREAT: before /dev is mounted that would leave a plain file called
+// kmsg on the root.
+function openForAppend(path: string): number {
+  return openSync(path, constants.O_WRONLY | constants.O_APPEND);
+}
+
 export class Logger {
   private kmsg: number | null = null;
   private written = 0; // records on the current open file
@@ -31,9 +37,7 @@ export class Logger {
   openKmsg(): boolean {
     if (!this.kmsgPath || this.kmsg !== null) return true;
     try {
-      // Never O_CREAT: before /dev is mounted that would leave a plain file
-      // called kmsg on the root.
-      this.kmsg = openSync(this.kmsgPath, constants.O_WRONLY | constants.O_APPEND);
+      this.kmsg = openForAppend(this.kmsgPath);
     } catch {
       return false;
     }
@@ -65,7 +69,7 @@ export class Logger {
     try {
       if (this.written === KMSG_BURST) {
         closeSync(this.kmsg as number);
-        this.kmsg = openSync(this.kmsgPath as string, constants.O_WRONLY | constants.O_APPEND);
+        this.kmsg = openForAppend(this.kmsgPath as string);
         this.written = 0;
       }
       writeSync(this.kmsg as number, record);

@@ -11,7 +11,7 @@ export type CopyDepth = 'node' | 'dirs' | 'all';
 
 export class UnsafeCopyError extends Error {}
 
-function lstatOrNull(path: string): Stats | null {
+export function lstatOrNull(path: string): Stats | null {
   try {
     return lstatSync(path);
   } catch {

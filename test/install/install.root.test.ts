@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { listingPipeline } from '../support/system-tree';
 
 // roroot install + uninstall on a Debian-shaped tree: the tree after both
 // is the tree before, compared as full listings (type, mode, owner, size of
@@ -15,7 +16,7 @@ let dir: string;
 let tree: string;
 
 const listing = () =>
-  execFileSync('sh', ['-c', `cd ${tree} && find . -mindepth 1 -printf '%P|%y|%m|%U:%G|%s|%l\\n' | awk -F'|' 'BEGIN{OFS="|"} $2=="d"{$5=""} {print}' | LC_ALL=C sort`], { encoding: 'utf8' });
+  execFileSync('sh', ['-c', `cd ${tree} && ${listingPipeline()} | LC_ALL=C sort`], { encoding: 'utf8' });
 const roroot = (...args: string[]) => execFileSync('node', [BUNDLE, ...args, '--root', tree], { encoding: 'utf8' });
 
 function debianTree() {

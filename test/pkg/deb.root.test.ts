@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_CACHE, rootfsTarball } from '../../board/rootfs';
+import { listingPipeline } from '../support/system-tree';
 
 // The Debian package: lintian has no errors, it holds what it should, and
 // dpkg -i + dpkg -r on a real Debian tree (the image's root filesystem, in
@@ -38,15 +39,8 @@ t('dpkg -i converts a Debian system, dpkg -r puts it back exactly', () => {
   copyFileSync(deb, join(tree, 'root/roroot.deb'));
   // What dpkg and update-initramfs own and rewrite on every run (their
   // databases, their logs, the regenerated initrd) is left out of the comparison.
-  const listing = () =>
-    execFileSync(
-      'sh',
-      [
-        '-c',
-        `cd ${tree} && find . -mindepth 1 ! -path './var/lib/dpkg/*' ! -path './var/log/dpkg.log' ! -path './boot/initrd.img-*' ! -path './var/lib/initramfs-tools/*' -printf '%P|%y|%m|%U:%G|%s|%l\\n' | awk -F'|' 'BEGIN{OFS="|"} $2=="d"{$5=""} {print}' | LC_ALL=C sort`,
-      ],
-      { encoding: 'utf8', maxBuffer: 64 << 20 },
-    );
+  const excluded = ['./var/lib/dpkg/*', './var/log/dpkg.log', './boot/initrd.img-*', './var/lib/initramfs-tools/*'];
+  const listing = () => execFileSync('sh', ['-c', `cd ${tree} && ${listingPipeline(excluded)} | LC_ALL=C sort`], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const chrooted = (cmd: string) =>
     execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-euc', `mount -t proc proc ${tree}/proc; mount -t sysfs sysfs ${tree}/sys; mount --rbind /dev ${tree}/dev; chroot ${tree} ${cmd}`], {
       encoding: 'utf8',

@@ -73,7 +73,15 @@ export function usrMountSh(root: string): string {
   return `mount --bind /usr ${root}/usr; mount -o remount,bind,ro ${root}/usr`;
 }
 
-// Every file under dir as "path|type|mode|owner|size|link", sizes only for
-// files and links (directory sizes differ between ext4 and tmpfs). Shell, to
-// run inside the test's namespace.
-export const LISTING_SH = `listing() { (cd "$1" && find . -mindepth 1 ! -path './lost+found' ! -path './lost+found/*' ! -path './.roroot' ! -path './.roroot/*' -printf '%P|%y|%m|%U:%G|%s|%l\\n' | awk -F'|' 'BEGIN{OFS="|"} $2=="d"{$5=""} {print}' | sort); }`;
+// Shell listing every file under the current directory but `excluded` (find
+// -path patterns) as "path|type|mode|owner|size|link", sizes only for files
+// and links (directory sizes differ between ext4 and tmpfs), unsorted: the
+// caller pipes it into its sort. What install/uninstall and the scratch
+// restore are compared by.
+export function listingPipeline(excluded: string[] = []): string {
+  const skip = excluded.map((p) => `! -path '${p}'`).join(' ');
+  return `find . -mindepth 1 ${skip} -printf '%P|%y|%m|%U:%G|%s|%l\\n' | awk -F'|' 'BEGIN{OFS="|"} $2=="d"{$5=""} {print}'`;
+}
+
+// listing DIR, as a shell function to run inside the test's namespace.
+export const LISTING_SH = `listing() { (cd "$1" && ${listingPipeline(['./lost+found', './lost+found/*', './.roroot', './.roroot/*'])} | sort); }`;
