@@ -4,8 +4,9 @@ import type { Facts } from './plan/facts';
 import { planBoot, planStateFiles, stateFilesPaths } from './plan/plan';
 import type { Plan } from './plan/steps';
 import { writeRecord, type BootRecord } from './record';
-import { execute, formatMs, type ExecContext, type Execution } from './sys/execute';
-import { Logger } from './sys/log';
+import { execute, type ExecContext, type Execution } from './sys/execute';
+import { formatMs, Logger } from './sys/log';
+import { probeModules } from './rw/modules-dep';
 import { pathFact, probe } from './sys/probe';
 import { readConfig, readText } from './sys/read-config';
 import { VERSION } from './version';
@@ -17,6 +18,7 @@ import { VERSION } from './version';
 export interface BootOptions {
   root: string;
   cmdline: string | null; // instead of /proc/cmdline
+  release: string; // the kernel whose modules.dep is checked (uname -r)
   kmsg: string | null; // where kernel log lines go; null: console only
   background: boolean; // start the NFS retry in the background when needed
   console: (line: string) => void;
@@ -28,10 +30,18 @@ export interface Round {
   plan: Plan;
 }
 
-export async function planRound(root: string, cmdline: string | null): Promise<Round> {
+// `release`: also check that kernel's modules.dep (4000-odd stats on a
+// Debian kernel, so only in the round whose plan is run).
+export async function planRound(root: string, cmdline: string | null, release: string | null): Promise<Round> {
   const config = readConfig(root, cmdline);
   const facts = await probe(root, config);
-  return { config, facts, plan: planBoot(config, facts) };
+  return release === null ? { config, facts, plan: planBoot(config, facts) } : withModules({ config, facts, plan: planBoot(config, facts) }, root, release);
+}
+
+function withModules(round: Round, root: string, release: string): Round {
+  if (!round.plan.active) return round;
+  const facts = { ...round.facts, modules: probeModules(root, release) };
+  return { config: round.config, facts, plan: planBoot(round.config, facts) };
 }
 
 export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: BootRecord }> {
@@ -39,20 +49,21 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
   const t0 = process.hrtime.bigint();
   const log = new Logger(opts.console, opts.kmsg);
   const exec: Execution = { results: [], fatal: false, retry: [] };
-  let round = await planRound(opts.root, opts.cmdline);
+  let round = await planRound(opts.root, opts.cmdline, null);
   const ctx: ExecContext = { root: opts.root, log, mounted: new Set(round.facts.mounts.map((m) => m.target)) };
 
   const pseudo = round.plan.steps.filter((s) => s.phase === 'pseudo');
   if (pseudo.length > 0) {
     merge(exec, await execute(pseudo, ctx));
     log.openKmsg();
-    round = await planRound(opts.root, opts.cmdline);
-  }
+    round = await planRound(opts.root, opts.cmdline, opts.release);
+  } else round = withModules(round, opts.root, opts.release);
   const { config, plan } = round;
   log.info(`boot: ${plan.active ? 'on' : 'off'} (${plan.reason})${plan.active ? '' : ', handing over'}`);
   for (const e of plan.configErrors) log.warn(`config: ${e}`);
   for (const w of plan.warnings) log.warn(`plan: ${w}`);
   for (const n of plan.notes) log.info(`plan: ${n}`);
+  if (round.facts.modules?.exists && !plan.steps.some((s) => s.kind === 'depmod')) log.info(`modules: ${round.facts.modules.dir}/modules.dep is current, no window`);
 
   if (plan.active && !exec.fatal) {
     merge(exec, await execute(plan.steps.filter((s) => s.phase !== 'pseudo'), ctx));

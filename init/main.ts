@@ -1,3 +1,4 @@
+import { release } from 'node:os';
 import { boot, planRound } from './boot';
 import { DEFAULT_VOLATILE } from './install/conversion';
 import { install, uninstall } from './install/install';
@@ -6,6 +7,7 @@ import { loadBoard } from './flash/load-board';
 import { parseFlags, rootFlag, type FlagSpec, type Parsed } from './cli/args';
 import { mountPersistent } from './persistent';
 import { renderPlan } from './plan/render';
+import { maintenance } from './rw/maintenance';
 import { collectStatus, renderStatus } from './status';
 import { hostPath } from './sys/root-path';
 import { VERSION } from './version';
@@ -23,6 +25,7 @@ interface Command {
 const COMMON = `  --root DIR      act on the system whose root is DIR (default /)
   --help          this text`;
 const CMDLINE = `  --cmdline TEXT  use TEXT as the kernel command line instead of /proc/cmdline`;
+const RELEASE = `  --kernel-release R  check /lib/modules/R/modules.dep (default: uname -r)`;
 
 const print = (line: string) => process.stdout.write(line + '\n');
 
@@ -39,15 +42,16 @@ be made. /sbin/roroot-init runs this, then always execs the real init.
 
 ${COMMON}
 ${CMDLINE}
+${RELEASE}
   --kmsg PATH     write kernel log lines to PATH (default DIR/dev/kmsg; none: off)
   --no-background do not start the background NFS retry
   --dry-run       print the plan instead (same as roroot plan)`,
-    flags: { string: ['root', 'cmdline', 'kmsg'], boolean: ['dry-run'], on: ['background'], positional: false },
+    flags: { string: ['root', 'cmdline', 'kmsg', 'kernel-release'], boolean: ['dry-run'], on: ['background'], positional: false },
     run: async (p) => {
       const root = rootFlag(p.flags);
       const cmdline = (p.flags.cmdline as string | undefined) ?? null;
-      if (p.flags['dry-run']) return showPlan(root, cmdline, false);
-      const { ok } = await boot({ root, cmdline, kmsg: kmsgFlag(p, root), background: p.flags.background !== false, console: print });
+      if (p.flags['dry-run']) return showPlan(root, cmdline, releaseFlag(p), false);
+      const { ok } = await boot({ root, cmdline, release: releaseFlag(p), kmsg: kmsgFlag(p, root), background: p.flags.background !== false, console: print });
       return ok ? 0 : 1;
     },
   },
@@ -59,9 +63,10 @@ each one was chosen, and what runs instead when one fails.
 
 ${COMMON}
 ${CMDLINE}
+${RELEASE}
   --json          the plan as JSON`,
-    flags: { string: ['root', 'cmdline'], boolean: ['json'], positional: false },
-    run: (p) => showPlan(rootFlag(p.flags), (p.flags.cmdline as string | undefined) ?? null, !!p.flags.json),
+    flags: { string: ['root', 'cmdline', 'kernel-release'], boolean: ['json'], positional: false },
+    run: (p) => showPlan(rootFlag(p.flags), (p.flags.cmdline as string | undefined) ?? null, releaseFlag(p), !!p.flags.json),
   },
   status: {
     summary: 'what is mounted, which places are writable, the last boot',
@@ -94,7 +99,31 @@ ${COMMON}
                   ${DEFAULT_VOLATILE.join(' ')})`,
     flags: { string: ['root', 'volatile'], boolean: [], positional: false },
     run: async (p) =>
-      install({ root: rootFlag(p.flags), volatile: typeof p.flags.volatile === 'string' ? p.flags.volatile.split(/\s+/).filter(Boolean) : null, say: print }),
+      install({ root: rootFlag(p.flags), volatile: typeof p.flags.volatile === 'string' ? p.flags.volatile.split(/\s+/).filter(Boolean) : null, say: print }).then(() => 0),
+  },
+  rw: {
+    summary: 'run a command with the root read-write, for as short as it takes',
+    usage: 'roroot rw [--root DIR] [--kmsg PATH|none] -- COMMAND [ARG...]',
+    help: `Remounts / read-write, runs COMMAND (apt-get install -y PKG, dpkg -i
+FILE.deb), syncs and remounts / read-only, and logs how long / was writable
+and how many writes reached its disk. / goes back to read-only even when
+COMMAND fails or roroot gets SIGINT, SIGTERM or SIGHUP (passed on to
+COMMAND). One window at a time: a second roroot rw is refused. What a
+package put under a volatile place is kept in the master copy, so that it
+is there after the next boot. Exit: COMMAND's status; 1 when / could not be
+made read-only again.
+
+${COMMON}
+  --kmsg PATH     write kernel log lines to PATH (default DIR/dev/kmsg; none: off)`,
+    flags: { string: ['root', 'kmsg'], boolean: [], positional: true },
+    run: async (p) => {
+      if (p.operands.length === 0) {
+        process.stderr.write('roroot rw: no command given (roroot rw -- COMMAND [ARG...])\n');
+        return 2;
+      }
+      const root = rootFlag(p.flags);
+      return maintenance({ root, command: p.operands, kmsg: kmsgFlag(p, root), console: print });
+    },
   },
   uninstall: {
     summary: 'undo roroot install: every moved directory back, every file restored',
@@ -170,8 +199,12 @@ function kmsgFlag(p: Parsed, root: string): string | null {
   return (p.flags.kmsg as string | undefined) ?? hostPath(root, '/dev/kmsg');
 }
 
-async function showPlan(root: string, cmdline: string | null, json: boolean): Promise<number> {
-  const { plan } = await planRound(root, cmdline);
+function releaseFlag(p: Parsed): string {
+  return (p.flags['kernel-release'] as string | undefined) ?? release();
+}
+
+async function showPlan(root: string, cmdline: string | null, release: string, json: boolean): Promise<number> {
+  const { plan } = await planRound(root, cmdline, release);
   print(json ? JSON.stringify(plan, null, 1) : renderPlan(plan, root));
   return 0;
 }

@@ -1,8 +1,8 @@
 import { planRound, mountStateFiles } from './boot';
 import type { Phase } from './plan/steps';
 import { writeRecord } from './record';
-import { execute, formatMs } from './sys/execute';
-import { Logger } from './sys/log';
+import { execute } from './sys/execute';
+import { formatMs, Logger } from './sys/log';
 import { VERSION } from './version';
 
 // `roroot mount-persistent`: the persistent half of boot (state, REMOTE and
@@ -28,7 +28,7 @@ export async function mountPersistent(opts: PersistentOptions): Promise<boolean>
   for (let attempt = 1; ; attempt++) {
     const log = new Logger(opts.console, opts.kmsg);
     const t0 = process.hrtime.bigint();
-    const round = await planRound(opts.root, opts.cmdline);
+    const round = await planRound(opts.root, opts.cmdline, null);
     const ctx = { root: opts.root, log, mounted: new Set(round.facts.mounts.map((m) => m.target)) };
     const exec = await execute(round.plan.steps.filter((s) => PHASES.includes(s.phase)), ctx);
     await mountStateFiles(round, ctx, exec, round.plan);

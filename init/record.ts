@@ -21,6 +21,18 @@ export interface BootRecord {
 
 export const RECORD_DIR = '.roroot';
 
+// One read-write window of the root (modules.dep at boot, `roroot rw`).
+export interface WindowRecord {
+  label: string;
+  started: string; // ISO time
+  ms: number; // from the remount rw to the end of the remount ro
+  writes: { ios: number; sectors: number } | null; // to the root's device meanwhile, when countable
+  // 'open' while it runs: found so later, its owner died (SIGKILL, a crash)
+  outcome: 'open' | 'closed' | 'left-writable' | 'already-writable';
+}
+
+const WINDOWS_KEPT = 20;
+
 export function recordPath(root: string, rwMount: string, name: 'boot' | 'persistent'): string {
   return hostPath(root, `${rwMount}/${RECORD_DIR}/${name}.json`);
 }
@@ -38,4 +50,23 @@ export function readRecord(root: string, rwMount: string, name: 'boot' | 'persis
   } catch {
     return null;
   }
+}
+
+// Windows since this boot (the scratch is re-made at each), newest last.
+export function readWindows(root: string, rwMount: string): WindowRecord[] {
+  try {
+    return JSON.parse(readFileSync(hostPath(root, `${rwMount}/${RECORD_DIR}/windows.json`), 'utf8')) as WindowRecord[];
+  } catch {
+    return [];
+  }
+}
+
+// `replaceLast`: the window recorded as 'open' has ended.
+export function recordWindow(root: string, rwMount: string, window: WindowRecord, replaceLast: boolean) {
+  const dir = hostPath(root, `${rwMount}/${RECORD_DIR}`);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const before = readWindows(root, rwMount);
+  const windows = [...(replaceLast ? before.slice(0, -1) : before), window].slice(-WINDOWS_KEPT);
+  writeFileSync(`${dir}/windows.json.tmp`, JSON.stringify(windows, null, 1) + '\n');
+  renameSync(`${dir}/windows.json.tmp`, `${dir}/windows.json`);
 }

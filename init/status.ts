@@ -1,8 +1,8 @@
 import { statfsSync } from 'node:fs';
-import { readRecord, type BootRecord } from './record';
+import { readRecord, readWindows, type BootRecord, type WindowRecord } from './record';
 import type { Mount } from './plan/facts';
 import { stateFilesPaths } from './plan/plan';
-import { formatMs } from './sys/execute';
+import { formatMs } from './sys/log';
 import { readMounts, pathFact } from './sys/probe';
 import { readConfig, readText } from './sys/read-config';
 import { hostPath } from './sys/root-path';
@@ -34,6 +34,7 @@ export interface Status {
   places: PlaceStatus[];
   lastBoot: BootRecord | null;
   persistentRetry: BootRecord | null;
+  windows: WindowRecord[]; // read-write windows of / since boot, oldest first
 }
 
 export function collectStatus(root: string): Status {
@@ -88,6 +89,7 @@ export function collectStatus(root: string): Status {
     places,
     lastBoot: readRecord(root, s.rwMount, 'boot'),
     persistentRetry: readRecord(root, s.rwMount, 'persistent'),
+    windows: readWindows(root, s.rwMount),
   };
 }
 
@@ -126,6 +128,12 @@ export function renderStatus(st: Status): string {
     for (const e of rec.configErrors ?? []) lines.push(`  config: ${e}`);
     for (const w of rec.warnings) lines.push(`  warning: ${w}`);
   }
+  const last = st.windows[st.windows.length - 1];
+  if (last) {
+    const writes = last.writes ? `, ${last.writes.ios} writes (${last.writes.sectors / 2} KiB)` : '';
+    const outcome = { open: 'OPEN NOW (or its owner died)', closed: 'closed', 'left-writable': 'LEFT WRITABLE', 'already-writable': '/ was writable already' }[last.outcome];
+    lines.push('', `last rw window: ${last.label}: ${formatMs(last.ms)} ms${writes}, ${outcome}, at ${last.started} (${st.windows.length} since boot)`);
+  } else lines.push('', 'last rw window: none since boot');
   if (!st.lastBoot) lines.push('', 'last boot: no record (roroot did not run, or the scratch space is not mounted)');
   return lines.join('\n');
 }

@@ -28,7 +28,13 @@ export interface InstallOptions {
   say: (line: string) => void;
 }
 
-export async function install(opts: InstallOptions): Promise<number> {
+export interface Converted {
+  path: string;
+  master: string; // the master copy it is in now
+}
+
+// Returns the paths it moved or created this time (none on a second run).
+export async function install(opts: InstallOptions): Promise<Converted[]> {
   const { root, say } = opts;
   const host = (p: string) => hostPath(root, p);
   const s = readConfig(root, '').settings;
@@ -45,6 +51,7 @@ export async function install(opts: InstallOptions): Promise<number> {
   writeManifest(root, manifest);
 
   const done = { moved: 0, created: 0 };
+  const converted: Converted[] = [];
   // Seed 004: volatile directories become links into the scratch mount,
   // persistent ones links into the REMOTE mount; what they held goes into
   // the master copy each is filled (or first seeded) from.
@@ -63,6 +70,7 @@ export async function install(opts: InstallOptions): Promise<number> {
       if (c.kind === 'move') {
         moveTree(host(path), copy);
         manifest.moved.push({ path, master });
+        converted.push({ path, master });
         done.moved++;
         say(`install: ${path} moved into ${master}`);
       } else {
@@ -70,6 +78,7 @@ export async function install(opts: InstallOptions): Promise<number> {
         mkdirSync(copy);
         chmodSync(copy, sticky ? 0o1777 : 0o755);
         manifest.created.push({ path, master });
+        converted.push({ path, master });
         done.created++;
         say(`install: ${path} created in ${master}`);
       }
@@ -79,7 +88,9 @@ export async function install(opts: InstallOptions): Promise<number> {
     }
     return linked;
   };
-  const linked = convert(opts.volatile ?? (s.volatile.length > 0 ? s.volatile : DEFAULT_VOLATILE), s.rwMount, s.rwMaster);
+  const volatile = opts.volatile ?? (s.volatile.length > 0 ? s.volatile : DEFAULT_VOLATILE);
+  manifest.volatileGlobs = [...new Set([...(manifest.volatileGlobs ?? []), ...volatile.filter((p) => p.endsWith('/*'))])];
+  const linked = convert(volatile, s.rwMount, s.rwMaster);
   const persistent = convert(s.persistent, s.remoteMount, s.remoteMaster);
 
   const edit = (path: string, change: (text: string | null) => string | null) => editFile(root, manifest, path, change, say);
@@ -121,7 +132,7 @@ export async function install(opts: InstallOptions): Promise<number> {
   if (root === '/' && linked.length > 0) await mountScratchNow(say);
   if (!existsSync(host(INIT_PATH))) say(`install: ${INIT_PATH} is missing: the kernel cannot start roroot (install the roroot package)`);
   say(`install: done; ${done.moved} moved, ${done.created} created, volatile: ${linked.join(' ') || 'none'}${persistent.length > 0 ? `, persistent: ${persistent.join(' ')}` : ''}`);
-  return 0;
+  return converted;
 }
 
 // The highest directory that mkdir -p of `dir` would create, if any.

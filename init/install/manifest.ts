@@ -16,6 +16,10 @@ export interface Manifest {
   created: { path: string; master: string }[]; // linked paths that did not exist
   editedFiles: string[]; // originals saved under ORIG_DIR
   createdFiles: string[]; // files that did not exist (removed on uninstall)
+  // The globs of the volatile list (/var/spool/*): VOLATILE in roroot.conf
+  // holds them expanded, and `roroot rw` expands them again to catch a
+  // directory a package added.
+  volatileGlobs?: string[];
 }
 
 export function readManifest(root: string): Manifest | null {

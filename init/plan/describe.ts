@@ -28,6 +28,8 @@ export function describe(step: Step): string {
       return `mount -n -t nfs${opts(step.options)} ${step.source} ${step.target}`;
     case 'hostname':
       return `hostname ${step.name}`;
+    case 'depmod':
+      return `depmod ${step.release} (into ${step.work}, then renamed into ${step.dir} with / read-write)`;
   }
 }
 

@@ -1,3 +1,5 @@
+import type { ModulesFact } from './modules-dep';
+
 // What the probe found out about the machine, as plain data: the planner's
 // only window on the world. Keys are system paths and device specs as the
 // config names them.
@@ -28,6 +30,7 @@ export interface Facts {
   etcHostname: string | null; // /etc/hostname, first word
   addresses: string[]; // global IPv4 addresses, first one first
   reverseName: string | null; // what addresses[0] resolves to, if anything
+  modules: ModulesFact | null; // the running kernel's modules.dep; null: not probed
 }
 
 export function isMounted(facts: Facts, target: string): boolean {

@@ -6,6 +6,7 @@ import type { ScratchFstype } from '../config/settings';
 import { checkSystemPath, isUnder, normalizeSystemPath } from '../config/system-path';
 import { isMounted, type Facts, type PathFact } from './facts';
 import { currentHostname, nameFromAddress, nameInHosts, wantsNameFromAddress } from './hostname';
+import { planModulesDep } from './modules-dep';
 import { hardened, nfsOptions } from './mount-options';
 import type { Plan, Step } from './steps';
 import { fstabEntryFor } from './wanted';
@@ -38,6 +39,7 @@ export function planBoot(config: Config, facts: Facts): Plan {
   planScratch(config, facts, plan);
   planVolatile(config, plan);
   planRwtab(config, facts, plan);
+  if (facts.modules) plan.steps.push(...planModulesDep(facts.modules, s.rwMount));
   const hostname = planHostname(config, facts, plan);
   planState(config, facts, plan, hostname);
   planRemote(config, plan);

@@ -4,7 +4,7 @@ import type { RwtabMode } from '../config/rwtab';
 // them, the executor runs them. All paths are paths on the router's root
 // ("system paths"); the executor maps them under --root.
 
-export type Phase = 'pseudo' | 'scratch' | 'volatile' | 'rwtab' | 'hostname' | 'state' | 'state-files' | 'remote' | 'persistent';
+export type Phase = 'pseudo' | 'scratch' | 'volatile' | 'rwtab' | 'hostname' | 'state' | 'state-files' | 'remote' | 'persistent' | 'modules';
 
 interface StepBase {
   id: string; // unique in a plan, e.g. "scratch.mkfs"; `needs` refers to it
@@ -36,6 +36,10 @@ export type Step = StepBase &
     // An NFS mount: bounded in time, retried in the background when `retry`.
     | { kind: 'nfs'; source: string; target: string; options: string[]; timeoutSec: number; retry: boolean }
     | { kind: 'hostname'; name: string }
+    // Regenerate modules.dep: depmod into `work` (on the scratch) first,
+    // then only atomic renames into `dir` inside a read-write window of the
+    // root. Windows are recorded under `scratch`.
+    | { kind: 'depmod'; release: string; dir: string; work: string; scratch: string }
   );
 
 export type StepKind = Step['kind'];

@@ -2,7 +2,8 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSy
 import { dirname } from 'node:path';
 import { describe } from '../plan/describe';
 import type { Phase, Step, StepKind } from '../plan/steps';
-import type { Logger } from './log';
+import { formatMs, type Logger } from './log';
+import { regenerateModulesDep } from '../rw/modules-dep';
 import { hostPath, resolveInRoot } from './root-path';
 import { CommandError, runChecked } from './spawn';
 import { copyTree, mkdirsWithin, UnsafeCopyError } from './tree-copy';
@@ -86,10 +87,6 @@ async function runOne(step: Step, ctx: ExecContext, out: Execution, fallbackFor:
   }
 }
 
-export function formatMs(ms: number): string {
-  return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
-}
-
 function errorText(err: unknown): string {
   if (err instanceof CommandError || err instanceof UnsafeCopyError) return err.message;
   const e = err as NodeJS.ErrnoException;
@@ -147,6 +144,9 @@ async function perform(step: Step, ctx: ExecContext): Promise<'ok' | 'already'> 
     }
     case 'symlink':
       return ensureSymlink(step, ctx);
+    case 'depmod':
+      await regenerateModulesDep(step, ctx.root, ctx.log);
+      return 'ok';
     case 'hostname':
       if (readHostname(ctx) === step.name) return 'already';
       writeFileSync(hostPath(ctx.root, '/proc/sys/kernel/hostname'), step.name);

@@ -6,6 +6,11 @@ import { closeSync, constants, openSync, writeSync } from 'node:fs';
 // errors stand out in `dmesg -l err`. Before /dev is mounted there is no
 // /dev/kmsg: lines are kept and written once openKmsg() succeeds.
 
+// Durations in log lines: tenths below 10 ms, whole ms above.
+export function formatMs(ms: number): string {
+  return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
+}
+
 type Level = 'info' | 'warn' | 'error';
 const KMSG_LEVEL: Record<Level, number> = { info: 6, warn: 4, error: 3 };
 // The kernel rate-limits writes to /dev/kmsg per open file: 10 records per

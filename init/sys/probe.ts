@@ -45,7 +45,7 @@ export async function probe(root: string, config: Config, extraPaths: string[] =
     wantsNameFromAddress(kernelHostname, etcHostname) && addresses[0] && !nameInHosts(config.etcHosts, addresses[0])
       ? await reverseLookup(root, addresses[0])
       : null;
-  return { mounts: readMounts(root), devices, deviceNumbers, paths, kernelHostname, etcHostname, addresses, reverseName };
+  return { mounts: readMounts(root), devices, deviceNumbers, paths, kernelHostname, etcHostname, addresses, reverseName, modules: null };
 }
 
 async function probeDevices(root: string, specs: string[]): Promise<Record<string, string | null>> {
@@ -67,7 +67,7 @@ async function probeDevices(root: string, specs: string[]): Promise<Record<strin
 }
 
 // Linux's new_encode_dev: minor's low 8 bits, then 12 bits of major, then the rest of minor.
-function majorMinor(rdev: number): string {
+export function majorMinor(rdev: number): string {
   const major = Math.floor(rdev / 256) & 0xfff;
   const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
   return `${major}:${minor}`;

@@ -54,11 +54,16 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
   });
 }
 
+// util-linux 2.38's mount follows every error with this line, which says
+// nothing about what went wrong.
+const HINT = /dmesg\(1\) may have more information/;
+
 // Like run(), but a non-zero exit is an error carrying stderr's last line.
 export async function runChecked(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const result = await run(command, args, options);
   if (result.code !== 0) {
-    const last = result.stderr.trim().split('\n').pop() || result.stdout.trim().split('\n').pop() || '';
+    const lastOf = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l && !HINT.test(l)).pop();
+    const last = lastOf(result.stderr) || lastOf(result.stdout) || '';
     throw new CommandError(`${last ? last.replace(/^[\w.-]+: /, '') : 'failed'} (exit ${result.code})`);
   }
   return result;

@@ -34,6 +34,7 @@ export function facts(over: Partial<Facts> = {}): Facts {
     etcHostname: 'router1',
     addresses: [],
     reverseName: null,
+    modules: null,
     ...over,
   };
 }

@@ -1,0 +1,31 @@
+import type { Step } from './steps';
+
+// Pure: is /lib/modules/$(uname -r)/modules.dep current, and if not, the
+// step that regenerates it. Seed 004 rebuilt it only when missing, with the
+// root read-write for "a few seconds"; depmod -A's rule (any module newer
+// than modules.dep) catches a module added or replaced since, too.
+
+export interface ModulesFact {
+  release: string; // uname -r
+  dir: string; // system path of the release's module directory
+  exists: boolean; // the directory is there (a kernel without modules has none)
+  dep: { mtimeMs: number; size: number } | null; // modules.dep, null: missing
+  newest: { path: string; mtimeMs: number } | null; // newest module, modules.order or modules.builtin*
+}
+
+// Files depmod writes: never inputs, so never a reason to regenerate.
+export const GENERATED = /^modules\.(dep|alias|softdep|symbols|devname|builtin\.alias\.bin|builtin\.bin|weakdep)(\.bin)?$/;
+
+export function modulesDepStale(f: ModulesFact): string | null {
+  if (!f.exists) return null;
+  if (!f.dep) return 'modules.dep is missing';
+  if (f.dep.size === 0 && f.newest) return 'modules.dep is empty';
+  if (f.newest && f.newest.mtimeMs > f.dep.mtimeMs) return `${f.newest.path} is newer than modules.dep`;
+  return null;
+}
+
+export function planModulesDep(f: ModulesFact, scratch: string): Step[] {
+  const why = modulesDepStale(f);
+  if (!why) return [];
+  return [{ id: 'modules.depmod', phase: 'modules', kind: 'depmod', release: f.release, dir: f.dir, work: `${scratch}/.roroot/depmod`, scratch, fatal: false, why }];
+}
