@@ -38,10 +38,16 @@ dist/roroot.js: node_modules/.installed $(SOURCES) package.json
 	  --banner:js='#!/usr/bin/env node' --define:RORORT_VERSION='"$(VERSION)"' --log-level=warning
 	chmod +x $@
 
-DEB := build/deb/roroot_$(VERSION)_all.deb
+# The login EROFS shim (patches/login-erofs-shim.c), an LD_PRELOAD library.
+SHIM := build/patches/login-erofs-shim.so
+$(SHIM): patches/login-erofs-shim.c
+	@mkdir -p $(dir $@)
+	gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $< -ldl
+
+DEB := build/deb/roroot_$(VERSION)_$(shell dpkg --print-architecture).deb
 deb: $(DEB)
-$(DEB): dist/roroot.js $(wildcard pkg/debian/*) pkg/build-deb.sh patches/roroot-init.sh $(wildcard board/*.conf)
-	pkg/build-deb.sh $(VERSION) build/deb >/dev/null
+$(DEB): dist/roroot.js $(SHIM) $(wildcard pkg/debian/*) pkg/build-deb.sh patches/roroot-init.sh patches/login-wrapper.sh $(wildcard board/*.conf)
+	pkg/build-deb.sh $(VERSION) build/deb $(SHIM) >/dev/null
 	@echo $@
 
 # What building and booting the router image needs on the host.
@@ -57,12 +63,6 @@ build/board/image.js: node_modules/.installed board/image.ts
 	$(ESBUILD) board/image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
 $(IMAGE): host-deps image-deps build/board/image.js $(DEB) board/$(BOARD).conf
 	node build/board/image.js --board board/$(BOARD).conf --deb $(DEB) --out $@
-
-# The login EROFS shim (patches/login-erofs-shim.c), an LD_PRELOAD library.
-SHIM := build/patches/login-erofs-shim.so
-$(SHIM): patches/login-erofs-shim.c
-	@mkdir -p $(dir $@)
-	gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $< -ldl
 
 typecheck: node_modules/.installed
 	$(TSC) --noEmit -p .

@@ -12,6 +12,7 @@ import { hostPath, resolveInRoot } from '../sys/root-path';
 import { copyTree, lstatOrNull, mkdirsWithin } from '../sys/tree-copy';
 import { VERSION } from '../version';
 import { DEFAULT_VOLATILE, planConversion, readOnlyOptions, withInit } from './conversion';
+import { divertLogin, undivertLogin } from './login-divert';
 import { MANIFEST, ORIG_DIR, readManifest, STATE_DIR, writeManifest, type Manifest } from './manifest';
 
 // `roroot install`: turn a normal system (at --root) into a roroot one, the
@@ -102,6 +103,7 @@ export async function install(opts: InstallOptions): Promise<Converted[]> {
     return current.test(text) ? text.replace(current, line) : `${text.replace(/\n?$/, '\n')}${line}\n`;
   });
   ensureMtabLink(root, manifest, say);
+  if (!s.devtmpfs) divertLogin(root, manifest, say);
   edit(CONFIG_FILES.fstab, (text) => {
     if (text === null) return null;
     const rootLine = parseFstab(CONFIG_FILES.fstab, text).entries.find((e) => e.file === '/');
@@ -244,6 +246,7 @@ export function uninstall(opts: { root: string; say: (line: string) => void }): 
     moveTree(host(master + path), host(path));
     say(`uninstall: ${path} moved back`);
   }
+  undivertLogin(root, manifest, say);
   for (const path of manifest.createdFiles) rmSync(host(path), { force: true });
   for (const path of manifest.editedFiles) {
     rmSync(host(path), { force: true });

@@ -20,6 +20,7 @@ export interface Manifest {
   // holds them expanded, and `roroot rw` expands them again to catch a
   // directory a package added.
   volatileGlobs?: string[];
+  divertedLogin?: boolean; // /bin/login is roroot's wrapper over a dpkg-divert
 }
 
 export function readManifest(root: string): Manifest | null {

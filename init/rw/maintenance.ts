@@ -45,7 +45,9 @@ export async function maintenance(opts: MaintenanceOptions): Promise<number> {
   if (lock.staleOwner) log.warn(`rw: the window of ${lock.staleOwner} was never closed (killed?): closing it with this one`);
 
   let child: ChildProcess | null = null;
+  let interrupted: NodeJS.Signals | null = null; // before COMMAND started: it never will
   const onSignal = (sig: NodeJS.Signals) => {
+    interrupted ??= sig;
     log.warn(`rw: ${sig}: ${child ? 'passed on to the command; ' : ''}/ goes back to read-only`);
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill(sig);
@@ -58,6 +60,11 @@ export async function maintenance(opts: MaintenanceOptions): Promise<number> {
     const since = Date.now();
     const { value: code, window } = await withRootWritable({ root, scratch: s.rwMount, label: `rw: ${what}`, log }, async () => {
       const code = await new Promise<number>((resolve) => {
+        if (interrupted) {
+          log.warn(`rw: ${interrupted} before ${command[0]} started: not run`);
+          resolve(128 + constants.signals[interrupted]);
+          return;
+        }
         child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
         child.on('error', (err: NodeJS.ErrnoException) => {
           log.error(`rw: ${command[0]}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`);

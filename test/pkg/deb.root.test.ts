@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
@@ -19,7 +19,7 @@ let deb: string;
 
 t.before(() => {
   dir = mkdtempSync(join(tmpdir(), 'roroot-deb-'));
-  deb = execFileSync(join(REPO, 'pkg/build-deb.sh'), [VERSION, dir], { encoding: 'utf8' }).trim();
+  deb = execFileSync(join(REPO, 'pkg/build-deb.sh'), [VERSION, dir, join(REPO, 'build/patches/login-erofs-shim.so')], { encoding: 'utf8' }).trim();
 });
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -27,13 +27,14 @@ t('lintian: no errors; the files a router needs', () => {
   const lint = execFileSync('sh', ['-c', `lintian --no-tag-display-limit ${deb} 2>/dev/null; true`], { encoding: 'utf8' });
   assert.equal(lint.split('\n').filter((l) => l.startsWith('E:')), [], lint);
   const files = execFileSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' });
-  for (const f of ['./usr/lib/roroot/roroot.js', './usr/sbin/roroot', './usr/sbin/roroot-init', './usr/share/initramfs-tools/scripts/local-premount/roroot-net', './usr/share/roroot/board/qemu-x86_64.conf']) {
+  for (const f of ['./usr/lib/roroot/roroot.js', './usr/sbin/roroot', './usr/sbin/roroot-init', './usr/share/initramfs-tools/scripts/local-premount/roroot-net', './usr/share/roroot/board/qemu-x86_64.conf', './usr/lib/roroot/login-erofs-shim.so', './usr/lib/roroot/login']) {
     assert.ok(files.includes(` ${f}\n`), f);
   }
 });
 
-t('dpkg -i converts a Debian system, dpkg -r puts it back exactly', () => {
-  const tree = join(dir, 'rootfs');
+// The image's root filesystem, unpacked for one test.
+function debianTree(name: string): { tree: string; chrooted: (cmd: string) => string; listing: () => string } {
+  const tree = join(dir, name);
   mkdirSync(tree);
   execFileSync('tar', ['-C', tree, '--numeric-owner', '-xpf', rootfsTarball(DEFAULT_CACHE, () => {})]);
   copyFileSync(deb, join(tree, 'root/roroot.deb'));
@@ -46,14 +47,38 @@ t('dpkg -i converts a Debian system, dpkg -r puts it back exactly', () => {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+  return { tree, chrooted, listing };
+}
+
+t('dpkg -i converts a Debian system, dpkg -r puts it back exactly', () => {
+  const { chrooted, listing } = debianTree('rootfs');
   const before = listing();
   const installed = chrooted('dpkg -i /root/roroot.deb');
   assert.match(installed, /install: \/var\/log moved into \/var\/lib\/roroot\/volatile\.ini/);
   const during = listing();
   assert.ok(during.includes('\nvar/log|l|777|0:0|32|/var/lib/roroot/volatile/var/log\n'));
   assert.ok(during.includes('\nusr/share/initramfs-tools/scripts/local-premount/roroot-net|f|755|0:0|'));
+  assert.ok(during.includes('\nusr/bin/login|f|755|0:0|'), 'devtmpfs board: login left alone');
   const removed = chrooted('dpkg -r roroot');
   assert.match(removed, /uninstall: \/var\/log moved back/);
+  assert.is(listing(), before, 'after dpkg -r the tree is as before dpkg -i');
+});
+
+t('static /dev (DEVTMPFS=no): login diverted to the shim wrapper, and restored on removal', () => {
+  const { tree, chrooted, listing } = debianTree('rootfs-static-dev');
+  writeFileSync(join(tree, 'etc/roroot.conf'), 'DEVTMPFS=no\n');
+  const before = listing();
+  const installed = chrooted('dpkg -i /root/roroot.deb');
+  assert.match(installed, /install: \/bin\/login -> \/usr\/lib\/roroot\/login \(static \/dev/);
+  const during = listing();
+  assert.ok(during.includes('\nusr/bin/login|l|777|0:0|21|/usr/lib/roroot/login\n'), during.split('\n').filter((l) => l.includes('login')).join('\n'));
+  assert.ok(during.includes('\nusr/bin/login.roroot-real|f|755|0:0|'), 'the real login, renamed by dpkg-divert');
+  assert.match(chrooted('dpkg-divert --list /bin/login'), /diversion of \/bin\/login to \/bin\/login\.roroot-real by roroot/);
+  assert.match(chrooted('dpkg -S /bin/login'), /diversion by roroot from: \/bin\/login/);
+  assert.is(chrooted('ls -l /usr/lib/roroot/login-erofs-shim.so').split(' ')[0], '-rw-r--r--');
+  const removed = chrooted('dpkg -r roroot');
+  assert.match(removed, /uninstall: \/bin\/login restored/);
+  assert.is(chrooted('dpkg-divert --list /bin/login'), '');
   assert.is(listing(), before, 'after dpkg -r the tree is as before dpkg -i');
 });
 

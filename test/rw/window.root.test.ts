@@ -143,7 +143,7 @@ echo "=== mode"; rootmode
 t('roroot rw: SIGTERM and SIGHUP end COMMAND and close the window; a second rw meanwhile is refused; after SIGKILL the next rw closes it', () => {
   const r = onRouter(`
 boot > /dev/null
-waitlock() { i=0; while [ ! -e $M${RW}/.roroot/rw.lock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; sleep 0.3; }
+waitlock() { i=0; until [ "$(rootmode)" = rw ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done; sleep 0.3; }
 for sig in TERM HUP; do
   echo "=== $sig"
   node ${BUNDLE} rw --root $M --kmsg none -- sleep 60 > $M${RW}/out 2>&1 & pid=$!
