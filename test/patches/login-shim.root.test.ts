@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { DEFAULT_CACHE, rootfsTarball } from '../../board/rootfs';
 import { inNamespace } from '../support/namespace';
 
 // The login EROFS shim, on real ptys: in a private mount namespace a
@@ -22,14 +23,20 @@ t.before(() => {
   dir = mkdtempSync(join(tmpdir(), 'roroot-shim-'));
   oldLogin = join(dir, 'old-login');
   execFileSync('gcc', ['-O2', '-Wall', '-o', oldLogin, join(REPO, 'test/patches/old-login.c')]);
-  // Runs argv on a new pty (node-pty) and prints what it printed, then its exit code.
+  // Runs argv on a new pty (node-pty) and prints what it printed, then its
+  // exit code. PTY_INPUT, if set, is typed at the first shell prompt.
   writeFileSync(
     join(dir, 'pty-run.js'),
     `const pty = require(${JSON.stringify(join(REPO, 'node_modules/node-pty'))});
 const [cmd, ...args] = JSON.parse(process.env.PTY_ARGV);
-const p = pty.spawn(cmd, args, { env: { PATH: process.env.PATH, ...JSON.parse(process.env.PTY_ENV) } });
+const p = pty.spawn(cmd, args, { env: { PATH: process.env.PATH, TERM: 'dumb', ...JSON.parse(process.env.PTY_ENV) } });
 let out = '';
-p.onData((d) => (out += d));
+let typed = !process.env.PTY_INPUT;
+p.onData((d) => {
+  out += d;
+  if (!typed && /[#$] $/.test(out)) { typed = true; p.write(process.env.PTY_INPUT); }
+});
+setTimeout(() => { process.stdout.write(out + 'TIMEOUT\\n'); process.exit(0); }, 60000);
 p.onExit(({ exitCode }) => { process.stdout.write(out.replace(/\\r/g, '') + 'EXIT=' + exitCode + '\\n'); process.exit(0); });
 `,
   );
@@ -37,13 +44,15 @@ p.onExit(({ exitCode }) => { process.stdout.write(out.replace(/\\r/g, '') + 'EXI
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 // devpts mode: the mode new ptys get (0620: group-writable for write(1), not readable).
-function onPty(argv: string[], opts: { preload: boolean; devptsMode?: string; readOnly?: boolean }): string {
+// `before`: shell run first in the same namespace.
+function onPty(argv: string[], opts: { preload: boolean; devptsMode?: string; readOnly?: boolean; input?: string; before?: string }): string {
   const ro = opts.readOnly === false ? '' : 'ro,';
   const r = inNamespace(
     `mount -t devpts -o ${ro}newinstance,ptmxmode=0666,mode=${opts.devptsMode ?? '0620'},gid=5 devpts /dev/pts
 mount --bind /dev/pts/ptmx /dev/ptmx
+${opts.before ?? ''}
 node ${dir}/pty-run.js`,
-    { PTY_ARGV: JSON.stringify(argv), PTY_ENV: JSON.stringify(opts.preload ? { LD_PRELOAD: SHIM } : {}) },
+    { PTY_ARGV: JSON.stringify(argv), PTY_ENV: JSON.stringify(opts.preload ? { LD_PRELOAD: SHIM } : {}), ...(opts.input ? { PTY_INPUT: opts.input } : {}) },
   );
   return r.stdout + r.stderr;
 }
@@ -52,6 +61,26 @@ t('the old fatal login (stand-in) refuses on a read-only /dev/pts without the sh
   for (const how of ['path', 'fd']) {
     assert.match(onPty([oldLogin, how], { preload: false }), /login: chown of the tty: Read-only file system\nEXIT=1/, how);
     assert.match(onPty([oldLogin, how], { preload: true }), /LOGIN-OK LD_PRELOAD=\(unset\)\nEXIT=0/, `${how}: passes, and LD_PRELOAD is gone from the environment`);
+  }
+});
+
+t("the image's own login reaches a shell on a read-only /dev/pts, directly and through roroot's wrapper with the shim", () => {
+  const tree = join(dir, 'rootfs');
+  mkdirSync(tree);
+  execFileSync('tar', ['-C', tree, '--numeric-owner', '-xpf', rootfsTarball(DEFAULT_CACHE, () => {})]);
+  // As the .deb installs them on a static-/dev board, with dpkg-divert's rename.
+  mkdirSync(join(tree, 'usr/lib/roroot'), { recursive: true });
+  copyFileSync(SHIM, join(tree, 'usr/lib/roroot/login-erofs-shim.so'));
+  copyFileSync(join(REPO, 'patches/login-wrapper.sh'), join(tree, 'usr/lib/roroot/login'));
+  chmodSync(join(tree, 'usr/lib/roroot/login'), 0o755);
+  copyFileSync(join(tree, 'usr/bin/login'), join(tree, 'usr/bin/login.roroot-real'));
+  chmodSync(join(tree, 'usr/bin/login.roroot-real'), 0o755);
+  // The tree sees this namespace's /dev, read-only devpts included; login -f: no password.
+  const before = `mount --rbind /dev ${tree}/dev; mount -t proc proc ${tree}/proc`;
+  const input = 'echo "LOGGED-IN as $(id -un) on $(tty) LD_PRELOAD=${LD_PRELOAD:-unset}"; exit\r';
+  for (const login of ['/bin/login', '/usr/lib/roroot/login']) {
+    const out = onPty(['chroot', tree, login, '-f', 'root'], { preload: false, before, input });
+    assert.match(out, /LOGGED-IN as root on \/dev\/pts\/\d+ LD_PRELOAD=unset\r?\n[^]*EXIT=0/, `${login}:\n${out}`);
   }
 });
 
