@@ -4,9 +4,9 @@ import type { Facts } from './plan/facts';
 import { planBoot, planStateFiles, stateFilesPaths } from './plan/plan';
 import type { Plan } from './plan/steps';
 import { writeRecord, type BootRecord } from './record';
+import { probeModules } from './rw/modules-dep';
 import { execute, type ExecContext, type Execution } from './sys/execute';
 import { formatMs, Logger } from './sys/log';
-import { probeModules } from './rw/modules-dep';
 import { pathFact, probe } from './sys/probe';
 import { readConfig, readText } from './sys/read-config';
 import { VERSION } from './version';
@@ -35,7 +35,8 @@ export interface Round {
 export async function planRound(root: string, cmdline: string | null, release: string | null): Promise<Round> {
   const config = readConfig(root, cmdline);
   const facts = await probe(root, config);
-  return release === null ? { config, facts, plan: planBoot(config, facts) } : withModules({ config, facts, plan: planBoot(config, facts) }, root, release);
+  const round = { config, facts, plan: planBoot(config, facts) };
+  return release === null ? round : withModules(round, root, release);
 }
 
 function withModules(round: Round, root: string, release: string): Round {

@@ -203,8 +203,8 @@ function releaseFlag(p: Parsed): string {
   return (p.flags['kernel-release'] as string | undefined) ?? release();
 }
 
-async function showPlan(root: string, cmdline: string | null, release: string, json: boolean): Promise<number> {
-  const { plan } = await planRound(root, cmdline, release);
+async function showPlan(root: string, cmdline: string | null, kernelRelease: string, json: boolean): Promise<number> {
+  const { plan } = await planRound(root, cmdline, kernelRelease);
   print(json ? JSON.stringify(plan, null, 1) : renderPlan(plan, root));
   return 0;
 }

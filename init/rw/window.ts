@@ -42,7 +42,11 @@ export async function withRootWritable<T>(opts: WindowOptions, body: () => Promi
       return { value, window: record(opts, { label, started: started.toISOString(), ms: 0, writes: null, outcome: 'already-writable' }, false) };
     }
     log.warn(`rw-window: ${label}: / was left writable by "${last.label}" (${last.started}): closing it after this one`);
-  } else await runChecked('mount', ['-n', '-o', 'remount,rw', target]);
+  } else {
+    await runChecked('mount', ['-n', '-o', 'remount,rw', target]).catch((err: Error) => {
+      throw new CommandError(`mount -n -o remount,rw /: ${err.message}`);
+    });
+  }
   const open: WindowRecord = { label, started: started.toISOString(), ms: 0, writes: null, outcome: 'open' };
   record(opts, open, false);
   let value: T;

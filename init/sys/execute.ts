@@ -2,8 +2,8 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSy
 import { dirname } from 'node:path';
 import { describe } from '../plan/describe';
 import type { Phase, Step, StepKind } from '../plan/steps';
-import { formatMs, type Logger } from './log';
 import { regenerateModulesDep } from '../rw/modules-dep';
+import { formatMs, type Logger } from './log';
 import { hostPath, resolveInRoot } from './root-path';
 import { CommandError, runChecked } from './spawn';
 import { copyTree, mkdirsWithin, UnsafeCopyError } from './tree-copy';
