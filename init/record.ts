@@ -33,40 +33,43 @@ export interface WindowRecord {
 
 const WINDOWS_KEPT = 20;
 
-export function recordPath(root: string, rwMount: string, name: 'boot' | 'persistent'): string {
+type RecordName = 'boot' | 'persistent' | 'windows';
+
+export function recordPath(root: string, rwMount: string, name: RecordName): string {
   return hostPath(root, `${rwMount}/${RECORD_DIR}/${name}.json`);
 }
 
-export function writeRecord(root: string, rwMount: string, name: 'boot' | 'persistent', record: BootRecord) {
+// Written beside and renamed over, so that a reader never sees half a file.
+function writeJson(root: string, rwMount: string, name: RecordName, value: unknown) {
   const file = recordPath(root, rwMount, name);
   mkdirSync(hostPath(root, `${rwMount}/${RECORD_DIR}`), { recursive: true, mode: 0o755 });
-  writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 1) + '\n');
+  writeFileSync(`${file}.tmp`, JSON.stringify(value, null, 1) + '\n');
   renameSync(`${file}.tmp`, file);
 }
 
-export function readRecord(root: string, rwMount: string, name: 'boot' | 'persistent'): BootRecord | null {
+function readJson<T>(root: string, rwMount: string, name: RecordName): T | null {
   try {
-    return JSON.parse(readFileSync(recordPath(root, rwMount, name), 'utf8')) as BootRecord;
+    return JSON.parse(readFileSync(recordPath(root, rwMount, name), 'utf8')) as T;
   } catch {
     return null;
   }
 }
 
+export function writeRecord(root: string, rwMount: string, name: 'boot' | 'persistent', record: BootRecord) {
+  writeJson(root, rwMount, name, record);
+}
+
+export function readRecord(root: string, rwMount: string, name: 'boot' | 'persistent'): BootRecord | null {
+  return readJson<BootRecord>(root, rwMount, name);
+}
+
 // Windows since this boot (the scratch is re-made at each), newest last.
 export function readWindows(root: string, rwMount: string): WindowRecord[] {
-  try {
-    return JSON.parse(readFileSync(hostPath(root, `${rwMount}/${RECORD_DIR}/windows.json`), 'utf8')) as WindowRecord[];
-  } catch {
-    return [];
-  }
+  return readJson<WindowRecord[]>(root, rwMount, 'windows') ?? [];
 }
 
 // `replaceLast`: the window recorded as 'open' has ended.
 export function recordWindow(root: string, rwMount: string, window: WindowRecord, replaceLast: boolean) {
-  const dir = hostPath(root, `${rwMount}/${RECORD_DIR}`);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
   const before = readWindows(root, rwMount);
-  const windows = [...(replaceLast ? before.slice(0, -1) : before), window].slice(-WINDOWS_KEPT);
-  writeFileSync(`${dir}/windows.json.tmp`, JSON.stringify(windows, null, 1) + '\n');
-  renameSync(`${dir}/windows.json.tmp`, `${dir}/windows.json`);
+  writeJson(root, rwMount, 'windows', [...(replaceLast ? before.slice(0, -1) : before), window].slice(-WINDOWS_KEPT));
 }
