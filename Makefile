@@ -12,7 +12,7 @@ TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts') $(wildcard b
 # losetup, unshare, findmnt, cp).
 HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev
 
-.PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image clean
+.PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image fleet clean
 
 all: dist/roroot.js
 
@@ -58,11 +58,13 @@ image-deps:
 
 BOARD ?= qemu-x86_64
 IMAGE := build/image/$(BOARD).img
+# The fleet's one shared image (board/qemu-fleet.conf).
+FLEET_IMAGE := build/image/qemu-fleet.img
 image: $(IMAGE)
-build/board/image.js: node_modules/.installed board/image.ts
+build/board/image.js: node_modules/.installed board/image.ts board/rootfs.ts $(SOURCES)
 	$(ESBUILD) board/image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
-$(IMAGE): host-deps image-deps build/board/image.js $(DEB) board/$(BOARD).conf
-	node build/board/image.js --board board/$(BOARD).conf --deb $(DEB) --out $@
+build/image/%.img: board/%.conf build/board/image.js $(DEB) | host-deps image-deps
+	node build/board/image.js --board $< --deb $(DEB) --out $@
 
 typecheck: node_modules/.installed
 	$(TSC) --noEmit -p .
@@ -78,7 +80,7 @@ unit-test: build/test/.built dist/roroot.js
 	node build/test/run.js --unit
 
 # The VM tests boot the reference image: it is built first (cached rootfs).
-test: host-deps typecheck build/test/.built dist/roroot.js $(SHIM) $(IMAGE)
+test: host-deps typecheck build/test/.built dist/roroot.js $(SHIM) $(IMAGE) $(FLEET_IMAGE)
 	node build/test/run.js
 
 build/demo/loop-demo.js: node_modules/.installed test/demo/loop-demo.ts $(TEST_SUPPORT)
@@ -90,6 +92,13 @@ build/board/demo.js: node_modules/.installed board/demo.ts board/qemu.ts board/n
 	$(ESBUILD) board/demo.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
 demo: host-deps image-deps $(IMAGE) build/board/demo.js
 	node build/board/demo.js $(IMAGE)
+
+# The stateless fleet: N routers from the one qemu-fleet image at once.
+N ?= 4
+build/board/run-fleet.js: node_modules/.installed board/run-fleet.ts board/fleet.ts board/guest.ts board/qemu.ts board/nfs-server.ts $(SOURCES)
+	$(ESBUILD) board/run-fleet.ts --bundle --platform=node --target=node20 --packages=external --outfile=$@ --log-level=warning
+fleet: host-deps image-deps $(FLEET_IMAGE) build/board/run-fleet.js
+	node build/board/run-fleet.js --image $(FLEET_IMAGE) --board board/qemu-fleet.conf -n $(N)
 
 # The boot stage alone on a loop device: no image, no QEMU, a few seconds.
 demo-loop: host-deps dist/roroot.js build/demo/loop-demo.js

@@ -9,13 +9,21 @@
 export interface QemuOptions {
   disk: string; // raw image or qcow2 overlay
   format: 'raw' | 'qcow2';
+  // The fleet's shared image: every guest opens the one file read-only
+  // (QEMU takes a shared lock, so guests can share it but no writer can).
+  readOnly?: boolean;
+  scratchDisk?: string; // a raw file of its own, the guest's /dev/vdb
   memMiB: number;
+  tcgCacheMiB?: number;
   nfsPort: number | null;
-  netIndex?: number; // the guest's own network 10.0.<n>.0/24 (fleets)
+  // Fleet member n gets 10.0.2.(15+n) from its own DHCP server: every guest
+  // has a network of its own, yet sees the NFS server at the same address
+  // the one image names.
+  fleetIndex?: number;
 }
 
 export function qemuArgs(o: QemuOptions): string[] {
-  const net = o.netIndex ?? 2;
+  const dhcp = o.fleetIndex === undefined ? '' : `,dhcpstart=10.0.2.${15 + o.fleetIndex}`;
   // cmd: runs one relay per guest connection. The tcp: form connects once
   // when QEMU starts (QEMU 7.2): it cannot start while the server is down
   // and never reconnects after the server restarts. While the server is
@@ -24,8 +32,12 @@ export function qemuArgs(o: QemuOptions): string[] {
   // tight loop, one socat per try, and starved the guest. (",," is a comma
   // inside a QEMU option.)
   const relay = `socat STDIO TCP:127.0.0.1:${o.nfsPort},,retry=60,,interval=1`;
-  const forward = o.nfsPort ? `,guestfwd=tcp:10.0.${net}.100:2049-cmd:${relay}` : '';
-  const accel = process.env.RORORT_ACCEL === 'kvm' ? ['-accel', 'kvm', '-accel', 'tcg'] : ['-accel', 'tcg'];
+  const forward = o.nfsPort ? `,guestfwd=tcp:10.0.2.100:2049-cmd:${relay}` : '';
+  // TCG's translation cache is 1 GiB by default (QEMU 5.0 on) and a boot
+  // fills most of it: a 256 MiB guest cost 939 MiB of host memory. A fleet
+  // on one host caps it (tcgCacheMiB).
+  const tcg = o.tcgCacheMiB ? `tcg,tb-size=${o.tcgCacheMiB}` : 'tcg'; // 0: QEMU's default
+  const accel = process.env.RORORT_ACCEL === 'kvm' ? ['-accel', 'kvm', '-accel', tcg] : ['-accel', tcg];
   return [
     ...accel,
     '-m', String(o.memMiB),
@@ -34,8 +46,9 @@ export function qemuArgs(o: QemuOptions): string[] {
     '-display', 'none',
     '-serial', 'mon:stdio',
     '-no-reboot',
-    '-drive', `file=${o.disk},format=${o.format},if=virtio`,
-    '-netdev', `user,id=n0,restrict=on,net=10.0.${net}.0/24${forward}`,
+    '-drive', `file=${o.disk},format=${o.format},if=virtio${o.readOnly ? ',readonly=on' : ''}`,
+    ...(o.scratchDisk ? ['-drive', `file=${o.scratchDisk},format=raw,if=virtio`] : []),
+    '-netdev', `user,id=n0,restrict=on,net=10.0.2.0/24${dhcp}${forward}`,
     // Slot 3, where the board's NET_IFACE (ens3) expects it: with
     // -nodefaults slot 2 is free and the NIC would become ens2.
     '-device', 'virtio-net-pci,netdev=n0,addr=0x3',

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NfsServer } from '../board/nfs-server';
-import { Guest } from './support/guest';
+import { Guest } from '../board/guest';
 
 // The reference router image (make image), booted by QEMU from its own MBR,
 // driven on the serial console. Each test boots a qcow2 overlay of the one

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NfsServer } from '../board/nfs-server';
-import { Guest } from './support/guest';
+import { Guest } from '../board/guest';
 
 // The read-write windows in the reference router: three boots of one
 // qcow2 overlay of the shared image. A package reaches the guest through

@@ -17,6 +17,8 @@ export interface Board {
   rootFs: 'ext4';
   rwSizeMiB: number;
   rwFs: 'ext2' | 'ext3' | 'ext4';
+  scratch: Scratch;
+  rootShared: boolean;
   swapSizeMiB: number;
   stateSizeMiB: number;
   stateLabel: string;
@@ -29,6 +31,11 @@ export interface Board {
   persistent: string[];
   clientState: string | null;
 }
+
+// SCRATCH: where the scratch space lives. A partition of DISK (RW_SIZE_MIB);
+// a whole disk of its own (RW_SIZE_MIB is what the machine gives it), as
+// each router of a fleet sharing one image has; or tmpfs, no disk at all.
+export type Scratch = { kind: 'partition' } | { kind: 'disk'; device: string } | { kind: 'tmpfs' };
 
 const words = (v: string) => v.split(/\s+/).filter(Boolean);
 const mib = (v: string) => (/^[0-9]+$/.test(v) ? Number(v) : NaN);
@@ -65,6 +72,18 @@ export function parseBoard(name: string, file: string, text: string): { board: B
   if (!init) bad('INIT', 'systemd or sysvinit');
   if (!dev) bad('DEV', 'devtmpfs or static');
   if (!get('DISK').startsWith('/dev/')) bad('DISK', 'a /dev path');
+  const scratch = parseScratch(get('SCRATCH'));
+  if (!scratch) bad('SCRATCH', 'partition, tmpfs or a /dev path (a disk of its own)');
+  const shared = oneOf(get('ROOT_SHARED'), ['yes', 'no'] as const);
+  if (!shared) bad('ROOT_SHARED', 'yes or no');
+  // One image opened read-only by many machines: nothing on its disk can be
+  // written, so nothing of a machine's own may live there.
+  if (shared === 'yes') {
+    if (scratch?.kind === 'partition') diagnostics.push({ file, line: line('SCRATCH'), message: 'SCRATCH=partition: a shared root disk is read-only, the scratch must be a disk of its own or tmpfs' });
+    for (const key of ['SWAP_SIZE_MIB', 'STATE_SIZE_MIB']) {
+      if (get(key) !== '0') diagnostics.push({ file, line: line(key), message: `${key}: must be 0 with ROOT_SHARED=yes (no partition of one machine on a shared disk)` });
+    }
+  }
   const speed = Number(get('CONSOLE_SPEED'));
   if (![9600, 19200, 38400, 57600, 115200].includes(speed)) bad('CONSOLE_SPEED', 'a serial speed (9600 ... 115200)');
   const board: Board = {
@@ -77,6 +96,8 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     rootFs: 'ext4',
     rwSizeMiB: size('RW_SIZE_MIB', 8),
     rwFs: rwFs ?? 'ext4',
+    scratch: scratch ?? { kind: 'partition' },
+    rootShared: shared === 'yes',
     swapSizeMiB: size('SWAP_SIZE_MIB', 0),
     stateSizeMiB: size('STATE_SIZE_MIB', 0),
     stateLabel: get('STATE_LABEL'),
@@ -89,7 +110,12 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     persistent: paths('PERSISTENT'),
     clientState: get('CLIENTSTATE') || null,
   };
-  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'NET_IFACE', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE']);
+  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'NET_IFACE', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE']);
   for (const [key, v] of vars.values) if (!known.has(key)) diagnostics.push({ file, line: v.line, message: `unknown key ${key}` });
   return { board: diagnostics.length === 0 ? board : null, diagnostics };
+}
+
+function parseScratch(v: string): Scratch | null {
+  if (v === 'partition' || v === 'tmpfs') return { kind: v };
+  return /^\/dev\/[a-z0-9]+$/.test(v) ? { kind: 'disk', device: v } : null;
 }

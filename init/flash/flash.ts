@@ -82,13 +82,14 @@ export async function flash(opts: FlashOptions): Promise<number> {
   await runChecked('sfdisk', ['-q', '--wipe', 'always', '--wipe-partitions', 'always', disk], { input: sfdiskScript(layout) });
   await runChecked('partx', ['-u', disk]);
   await waitFor(layout.partitions.map((p) => partitionPath(disk, p.number)));
+  const has = (role: Role) => layout.partitions.some((p) => p.role === role);
   const part = (role: Role) => partitionPath(disk, (layout.partitions.find((p) => p.role === role) as { number: number }).number);
   // extlinux 6.04 reads neither 64bit nor metadata_csum ext4.
   await runChecked('mkfs.ext4', ['-q', '-F', '-L', 'roroot-root', '-O', '^64bit,^metadata_csum', '-d', opts.rootfs, part('root')]);
   say(`flash: root filesystem written (${Math.round((Date.now() - t0) / 1000)} s)`);
-  await runChecked(`mkfs.${board.rwFs}`, ['-q', '-F', '-L', 'roroot-rw', part('scratch')]);
-  if (layout.partitions.some((p) => p.role === 'swap')) await runChecked('mkswap', ['-L', 'roroot-swap', part('swap')]);
-  if (layout.partitions.some((p) => p.role === 'state')) await runChecked('mkfs.ext4', ['-q', '-F', '-L', board.stateLabel, part('state')]);
+  if (has('scratch')) await runChecked(`mkfs.${board.rwFs}`, ['-q', '-F', '-L', 'roroot-rw', part('scratch')]);
+  if (has('swap')) await runChecked('mkswap', ['-L', 'roroot-swap', part('swap')]);
+  if (has('state')) await runChecked('mkfs.ext4', ['-q', '-F', '-L', board.stateLabel, part('state')]);
   await installBootloader(board, layout, disk, part('root'), kernel, initrd);
   await runChecked('sync', []);
   say(`flash: done in ${Math.round((Date.now() - t0) / 1000)} s`);

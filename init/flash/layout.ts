@@ -20,10 +20,8 @@ export interface Layout {
 }
 
 export function layoutFor(board: Board, diskId: string): Layout {
-  const parts: Omit<Partition, 'number'>[] = [
-    { role: 'root', sizeMiB: board.rootSizeMiB },
-    { role: 'scratch', sizeMiB: board.rwSizeMiB },
-  ];
+  const parts: Omit<Partition, 'number'>[] = [{ role: 'root', sizeMiB: board.rootSizeMiB }];
+  if (board.scratch.kind === 'partition') parts.push({ role: 'scratch', sizeMiB: board.rwSizeMiB });
   if (board.swapSizeMiB > 0) parts.push({ role: 'swap', sizeMiB: board.swapSizeMiB });
   if (board.stateSizeMiB > 0) parts.push({ role: 'state', sizeMiB: board.stateSizeMiB });
   const partitions = parts.map((p, i) => ({ ...p, number: i + 1 }));
@@ -48,17 +46,24 @@ export function sfdiskScript(layout: Layout): string {
 }
 
 export function fstabFor(board: Board, layout: Layout): string {
+  // A shared root is opened read-only by every machine: fsck at boot could
+  // only fail on it (e2fsck cannot open a read-only device), so pass 0.
+  const pass = board.rootShared ? 0 : 1;
   const lines = [
     '# Written by roroot flash for this disk. / is read-only: see roroot(8).',
-    `${partuuid(layout, 'root')} / ${board.rootFs} ro,errors=remount-ro 0 1`,
+    `${partuuid(layout, 'root')} / ${board.rootFs} ro,errors=remount-ro 0 ${pass}`,
   ];
   if (layout.partitions.some((p) => p.role === 'swap')) lines.push(`${partuuid(layout, 'swap')} none swap sw 0 0`);
   return lines.join('\n') + '\n';
 }
 
 // The boot stage's view of this disk, appended to the image's roroot.conf.
+// A tmpfs board names no device and no label, so the boot stage looks for
+// none and mounts tmpfs at once.
 export function diskSettings(board: Board, layout: Layout): string {
-  return [`RW_DEVICE=${partuuid(layout, 'scratch')}`, `RW_FSTYPE=${board.rwFs}`, ''].join('\n');
+  const scratch = board.scratch;
+  const device = scratch.kind === 'partition' ? [`RW_DEVICE=${partuuid(layout, 'scratch')}`] : scratch.kind === 'disk' ? [`RW_DEVICE=${scratch.device}`] : ['RW_DEVICE=', 'RW_LABEL='];
+  return [...device, `RW_FSTYPE=${board.rwFs}`, ''].join('\n');
 }
 
 export function extlinuxConf(board: Board, layout: Layout, kernel: string, initrd: string): string {

@@ -8,7 +8,7 @@ import { isMounted, type Facts, type PathFact } from './facts';
 import { currentHostname, nameFromAddress, nameInHosts, wantsNameFromAddress } from './hostname';
 import { planModulesDep } from './modules-dep';
 import { hardened, nfsOptions } from './mount-options';
-import type { Plan, Step } from './steps';
+import type { Enrol, Plan, Step } from './steps';
 import { fstabEntryFor } from './wanted';
 
 // Pure: (config, facts) -> the steps boot will run, in order, with the
@@ -313,8 +313,8 @@ function planState(config: Config, facts: Facts, plan: Plan, hostname: string) {
     chain.push({ id: 'state.label', phase: 'state', kind: 'mount', source: labelled, target: s.stateMount, fstype: null, options: s.stateOptions, fatal: false, why: `STATE_LABEL=${s.stateLabel}` });
   }
   if (s.clientState) {
-    const source = `${s.clientState}/${hostname}`;
-    chain.push(stateNfs('state.nfs', source, s.stateMount, s.stateOptions, s.nfsTimeoutSec, `CLIENTSTATE=${s.clientState}, hostname ${hostname}`));
+    const enrol = { parent: s.clientState, name: hostname, via: `${s.rwMount}/.roroot/enrol` };
+    chain.push(stateNfs('state.nfs', `${s.clientState}/${hostname}`, s.stateMount, s.stateOptions, s.nfsTimeoutSec, `CLIENTSTATE=${s.clientState}, hostname ${hostname}; created on the server if missing`, enrol));
   }
   if (chain.length === 0) {
     plan.notes.push('state: no persistent state (no fstab entry for STATE_MOUNT, no STATE_LABEL partition, no CLIENTSTATE)');
@@ -324,8 +324,8 @@ function planState(config: Config, facts: Facts, plan: Plan, hostname: string) {
   plan.steps.push(chain[0]);
 }
 
-function stateNfs(id: string, source: string, target: string, options: string[], timeoutSec: number, why: string): Step {
-  return { id, phase: 'state', kind: 'nfs', source, target, options: nfsOptions(options), timeoutSec, retry: true, fatal: false, why };
+function stateNfs(id: string, source: string, target: string, options: string[], timeoutSec: number, why: string, enrol: Enrol | null = null): Step {
+  return { id, phase: 'state', kind: 'nfs', source, target, options: nfsOptions(options), timeoutSec, retry: true, enrol, fatal: false, why };
 }
 
 // Seed 004: persistent directories are symlinks into an NFS export mounted
@@ -345,6 +345,7 @@ function planRemote(config: Config, plan: Plan) {
     options: nfsOptions(s.remoteOptions),
     timeoutSec: s.nfsTimeoutSec,
     retry: true,
+    enrol: null,
     fatal: false,
     why: `REMOTE=${s.remote}`,
   });

@@ -34,13 +34,23 @@ export type Step = StepBase &
     // exists (the first content of a persistent directory).
     | { kind: 'symlink'; path: string; target: string; ensureDir: boolean; within: string; seed: string | null }
     // An NFS mount: bounded in time, retried in the background when `retry`.
-    | { kind: 'nfs'; source: string; target: string; options: string[]; timeoutSec: number; retry: boolean }
+    | { kind: 'nfs'; source: string; target: string; options: string[]; timeoutSec: number; retry: boolean; enrol: Enrol | null }
     | { kind: 'hostname'; name: string }
     // Regenerate modules.dep: depmod into `work` (on the scratch) first,
     // then only atomic renames into `dir` inside a read-write window of the
     // root. Windows are recorded under `scratch`.
     | { kind: 'depmod'; release: string; dir: string; work: string; scratch: string }
   );
+
+// A new machine of a fleet has no state directory on the server yet. When
+// the server says `source` does not exist, `parent` is mounted at `via` (on
+// the scratch), `name` is created in it with a copy of the parent's `files`
+// list (the fleet's template), and the mount is tried again.
+export interface Enrol {
+  parent: string;
+  name: string;
+  via: string;
+}
 
 export type StepKind = Step['kind'];
 

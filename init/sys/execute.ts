@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe } from '../plan/describe';
+import { enrol, isMissingOnServer } from './enrol';
 import type { Phase, Step, StepKind } from '../plan/steps';
 import { regenerateModulesDep } from '../rw/modules-dep';
 import { formatMs, type Logger } from './log';
@@ -115,7 +116,16 @@ async function perform(step: Step, ctx: ExecContext): Promise<'ok' | 'already'> 
       const args = ['-n', ...(fstype ? ['-t', fstype] : [])];
       if (step.options.length > 0) args.push('-o', step.options.join(','));
       args.push(step.kind === 'mount' ? deviceOrName(ctx, step.source) : step.source, target);
-      await runChecked('mount', args, step.kind === 'nfs' ? { timeoutSec: step.timeoutSec } : {});
+      if (step.kind === 'mount') await runChecked('mount', args);
+      else {
+        try {
+          await runChecked('mount', args, { timeoutSec: step.timeoutSec });
+        } catch (err) {
+          if (!step.enrol || !isMissingOnServer(err)) throw err;
+          await enrol(step.enrol, { hostPath: (p) => host(ctx, p), options: step.options, timeoutSec: step.timeoutSec, log: ctx.log, phase: step.phase });
+          await runChecked('mount', args, { timeoutSec: step.timeoutSec });
+        }
+      }
       ctx.mounted.add(step.target);
       return 'ok';
     }

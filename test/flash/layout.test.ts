@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseBoard } from '../../init/config/board';
-import { extlinuxConf, fstabFor, layoutFor, sfdiskScript } from '../../init/flash/layout';
+import { diskSettings, extlinuxConf, fstabFor, layoutFor, sfdiskScript } from '../../init/flash/layout';
 
 const t = suite('flash/layout');
 const board = (name: string) => {
@@ -13,9 +13,10 @@ const board = (name: string) => {
   return b!;
 };
 
-t('both shipped board profiles parse without a problem', () => {
+t('the shipped board profiles parse without a problem', () => {
   assert.is(board('qemu-x86_64').disk, '/dev/vda');
   assert.is(board('pc-router').rwFs, 'ext2');
+  assert.equal(board('qemu-fleet').scratch, { kind: 'disk', device: '/dev/vdb' });
 });
 
 t('a bad profile is reported key by key', () => {
@@ -39,6 +40,31 @@ t('pc-router: root (bootable), scratch, swap; PARTUUIDs from the disk id', () =>
     extlinuxConf(b, layout, '/boot/vmlinuz-6.1', '/boot/initrd.img-6.1'),
     /SERIAL 0 115200\n[\s\S]*APPEND root=PARTUUID=c0ffee00-01 ro console=ttyS0,115200 ip=:::::eth0:dhcp init=\/sbin\/roroot-init\n/,
   );
+});
+
+t('qemu-fleet: one root partition, fsck pass 0, the scratch is a disk of its own', () => {
+  const b = board('qemu-fleet');
+  const layout = layoutFor(b, 'f1ee7000');
+  assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xf1ee7000\n1: size=1800MiB, type=L, bootable\n');
+  assert.match(fstabFor(b, layout), /\nPARTUUID=f1ee7000-01 \/ ext4 ro,errors=remount-ro 0 0\n$/);
+  assert.is(diskSettings(b, layout), 'RW_DEVICE=/dev/vdb\nRW_FSTYPE=ext4\n');
+  const tmpfs = { ...b, scratch: { kind: 'tmpfs' as const } };
+  assert.is(diskSettings(tmpfs, layoutFor(tmpfs, 'f1ee7000')), 'RW_DEVICE=\nRW_LABEL=\nRW_FSTYPE=ext4\n', 'tmpfs: no device, no label to look for');
+});
+
+t('a shared root refuses what would live on its read-only disk', () => {
+  const file = join(__dirname, '../../../board/qemu-fleet.conf');
+  const text = readFileSync(file, 'utf8').replace('SCRATCH=/dev/vdb', 'SCRATCH=partition').replace('SWAP_SIZE_MIB=0', 'SWAP_SIZE_MIB=32');
+  const { board: b, diagnostics } = parseBoard('x', 'x.conf', text);
+  assert.is(b, null);
+  assert.equal(
+    diagnostics.map((d) => `${d.line}: ${d.message}`),
+    [
+      '16: SCRATCH=partition: a shared root disk is read-only, the scratch must be a disk of its own or tmpfs',
+      '18: SWAP_SIZE_MIB: must be 0 with ROOT_SHARED=yes (no partition of one machine on a shared disk)',
+    ],
+  );
+  assert.ok(parseBoard('x', 'x.conf', text.replace('SCRATCH=partition', 'SCRATCH=sdb')).diagnostics.some((d) => d.message === 'SCRATCH: expected partition, tmpfs or a /dev path (a disk of its own), got "sdb"'));
 });
 
 t.run();

@@ -201,13 +201,16 @@ t('state: fstab, then STATE_LABEL, then NFS CLIENTSTATE/HOSTNAME, each the fallb
   ]);
   const nfs = state[0].fallback?.[0].fallback?.[0];
   assert.ok(nfs && nfs.kind === 'nfs' && nfs.timeoutSec === 7 && nfs.retry);
+  assert.equal(nfs.enrol, { parent: '10.0.2.100:/export/clients', name: 'r1', via: '/var/lib/roroot/volatile/.roroot/enrol' }, 'a new host creates its directory');
 });
 
 t('state over NFS uses the hostname planned from the address; an NFS fstab entry is an nfs step', () => {
   const plan = planBoot(config({ '/etc/roroot.conf': 'CLIENTSTATE=srv:/clients' }), facts({ kernelHostname: 'localhost', etcHostname: null, addresses: ['10.0.3.15'] }));
   assert.equal(commands(plan.steps.filter((s) => s.phase === 'state')), ['mount -n -t nfs -o rw,nolock,retry=0,nosuid,nodev srv:/clients/ip-10-0-3-15 /var/lib/roroot/state']);
   const fromFstab = planBoot(config({ '/etc/fstab': 'srv:/x /var/lib/roroot/state nfs4 soft,ro 0 0\n' }), facts());
-  assert.equal(commands(fromFstab.steps.filter((s) => s.phase === 'state')), ['mount -n -t nfs -o nolock,retry=0,soft,ro,nosuid,nodev srv:/x /var/lib/roroot/state']);
+  const fstabState = fromFstab.steps.filter((s) => s.phase === 'state');
+  assert.equal(commands(fstabState), ['mount -n -t nfs -o nolock,retry=0,soft,ro,nosuid,nodev srv:/x /var/lib/roroot/state']);
+  assert.ok(fstabState[0].kind === 'nfs' && fstabState[0].enrol === null, 'an fstab export names one directory: nothing to enrol');
 });
 
 t('no state configured: a note, no step', () => {

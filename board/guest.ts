@@ -1,5 +1,5 @@
 import { spawn as ptySpawn, type IPty } from 'node-pty';
-import { qemuArgs, type QemuOptions } from '../../board/qemu';
+import { qemuArgs, type QemuOptions } from './qemu';
 
 // A QEMU guest driven on its serial console, as a person would: wait for
 // text, type, read. Commands run through a shell and report their exit code
@@ -20,6 +20,14 @@ export class Guest {
 
   static boot(o: QemuOptions): Guest {
     return new Guest(ptySpawn('qemu-system-x86_64', qemuArgs(o), { cols: 240, rows: 60, env: process.env as Record<string, string> }));
+  }
+
+  get pid(): number {
+    return this.pty.pid;
+  }
+
+  get running(): boolean {
+    return this.exited === null;
   }
 
   // Escapes are stripped here, not per chunk: one can straddle two chunks.
