@@ -12,7 +12,7 @@ TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts') $(wildcard b
 # losetup, unshare, findmnt, cp).
 HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev
 
-.PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image fleet clean
+.PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image fleet bench clean
 
 all: dist/roroot.js
 
@@ -63,6 +63,12 @@ FLEET_IMAGE := build/image/qemu-fleet.img
 image: $(IMAGE)
 build/board/image.js: node_modules/.installed board/image.ts board/rootfs.ts $(SOURCES)
 	$(ESBUILD) board/image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
+# The reference image without roroot: the baseline of make bench.
+PLAIN_IMAGE := build/image/qemu-x86_64-plain.img
+build/board/plain-image.js: node_modules/.installed board/plain-image.ts
+	$(ESBUILD) board/plain-image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
+$(PLAIN_IMAGE): $(IMAGE) build/board/plain-image.js
+	node build/board/plain-image.js --from $(IMAGE) --out $@
 build/image/%.img: board/%.conf build/board/image.js $(DEB) | host-deps image-deps
 	node build/board/image.js --board $< --deb $(DEB) --out $@
 
@@ -99,6 +105,14 @@ build/board/run-fleet.js: node_modules/.installed board/run-fleet.ts board/fleet
 	$(ESBUILD) board/run-fleet.ts --bundle --platform=node --target=node20 --packages=external --outfile=$@ --log-level=warning
 fleet: host-deps image-deps $(FLEET_IMAGE) build/board/run-fleet.js
 	node build/board/run-fleet.js --image $(FLEET_IMAGE) --board board/qemu-fleet.conf -n $(N)
+
+# Speed and memory: writes bench-results.json and BENCHMARKS.md.
+BENCH_PACKAGES := time
+build/bench/main.js: node_modules/.installed $(wildcard test/bench/*.ts) $(TEST_SUPPORT) $(SOURCES)
+	$(ESBUILD) test/bench/main.ts --bundle --platform=node --target=node20 --packages=external --outfile=$@ --log-level=warning
+bench: host-deps image-deps dist/roroot.js $(IMAGE) $(PLAIN_IMAGE) build/bench/main.js
+	$(call install-missing,$(BENCH_PACKAGES))
+	node build/bench/main.js $(BENCH_ARGS)
 
 # The boot stage alone on a loop device: no image, no QEMU, a few seconds.
 demo-loop: host-deps dist/roroot.js build/demo/loop-demo.js

@@ -2,6 +2,7 @@ import type { Config } from '../config/config';
 import { CONFIG_FILES } from '../config/config';
 import { formatDiagnostic } from '../config/diagnostic';
 import { mountOptionsOf, type FstabEntry } from '../config/fstab';
+import type { RwtabMode } from '../config/rwtab';
 import type { ScratchFstype } from '../config/settings';
 import { checkSystemPath, isUnder, normalizeSystemPath } from '../config/system-path';
 import { isMounted, type Facts, type PathFact } from './facts';
@@ -231,6 +232,7 @@ function planVolatile(config: Config, plan: Plan) {
 function planRwtab(config: Config, facts: Facts, plan: Plan) {
   const s = config.settings;
   const seen = new Set<string>();
+  const bound: { target: string; mode: RwtabMode }[] = [];
   for (const e of config.rwtab) {
     const where = `${e.file}:${e.line}`;
     const fact = facts.paths[e.path];
@@ -247,7 +249,17 @@ function planRwtab(config: Config, facts: Facts, plan: Plan) {
       plan.notes.push(`rwtab: ${e.path} is listed twice, the first one counts (${where})`);
       continue;
     }
+    // Fedora's own list has `files /var/log/audit/audit.log` after `dirs
+    // /var/log`: once /var/log is bound, only its directories are there and
+    // rc.sysinit's [ -e ] skips the file. Planned from the facts of the
+    // unbound root, the copy would fail with ENOENT.
+    const cover = bound.find((b) => isUnder(target, b.target) && (b.mode === 'empty' || fact.follows !== 'dir'));
+    if (cover) {
+      plan.notes.push(`rwtab: ${e.path} is hidden by ${cover.mode} ${cover.target} bound before it, skipped as rc.sysinit's [ -e ] does (${where})`);
+      continue;
+    }
     seen.add(target);
+    bound.push({ target, mode: e.mode });
     plan.steps.push({
       id: `rwtab:${target}`,
       phase: 'rwtab',

@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe } from '../plan/describe';
+import { bindBatch, mountAll, type Bind } from './bind-batch';
 import { enrol, isMissingOnServer } from './enrol';
 import type { Phase, Step, StepKind } from '../plan/steps';
 import { regenerateModulesDep } from '../rw/modules-dep';
@@ -45,17 +46,72 @@ export async function execute(steps: Step[], ctx: ExecContext): Promise<Executio
 }
 
 async function runAll(steps: Step[], ctx: ExecContext, out: Execution, fallbackFor: string | undefined): Promise<boolean> {
-  for (const step of steps) {
-    if (!(await runOne(step, ctx, out, fallbackFor))) return false;
+  for (let i = 0; i < steps.length; i++) {
+    const batch = bindBatch(steps, i);
+    if (batch.length > 1) {
+      await runBinds(batch, ctx, out, fallbackFor);
+      i += batch.length - 1;
+    } else if (!(await runOne(steps[i], ctx, out, fallbackFor))) return false;
   }
   return true;
+}
+
+const since = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+
+function recordOf(out: Execution, step: Step, fallbackFor: string | undefined) {
+  return (status: Status, ms: number, error?: string) =>
+    out.results.push({ id: step.id, phase: step.phase, kind: step.kind, command: describe(step), status, ms, ...(error ? { error } : {}), ...(fallbackFor ? { fallbackFor } : {}) });
+}
+
+// Binds of a batch (bind-batch.ts): each one's copy first, then one mount
+// for all. Every step is still logged and recorded on its own, its time
+// being its copy plus its share of the one mount.
+async function runBinds(batch: Bind[], ctx: ExecContext, out: Execution, fallbackFor: string | undefined) {
+  const copied: { step: Bind; ms: number }[] = [];
+  for (const step of batch) {
+    const record = recordOf(out, step, fallbackFor);
+    const start = process.hrtime.bigint();
+    if (ctx.mounted.has(step.target)) {
+      ctx.log.info(`${step.phase}: ${describe(step)}: already done (0 ms)`);
+      record('already', 0);
+      continue;
+    }
+    try {
+      replicate(step, ctx);
+      copied.push({ step, ms: since(start) });
+    } catch (err) {
+      const ms = since(start);
+      ctx.log.error(`${step.phase}: ${describe(step)}: ${errorText(err)}, continuing (${formatMs(ms)} ms)`);
+      record('failed', ms, errorText(err));
+    }
+  }
+  if (copied.length === 0) return;
+  const start = process.hrtime.bigint();
+  const first = copied[0].step;
+  const scratch = first.source.slice(0, first.source.length - first.target.length);
+  const failed = await mountAll(
+    copied.map(({ step }) => ({ target: step.target, hostSource: host(ctx, step.source), hostTarget: host(ctx, step.target), options: step.options })),
+    host(ctx, `${scratch}/.roroot`),
+    ctx.root,
+  );
+  const mountMs = since(start);
+  for (const { step, ms } of copied) {
+    const total = ms + mountMs / copied.length;
+    const error = failed.get(step.target);
+    if (error) ctx.log.error(`${step.phase}: ${describe(step)}: ${error}, continuing (${formatMs(total)} ms)`);
+    else {
+      ctx.log.info(`${step.phase}: ${describe(step)} (${formatMs(total)} ms)`);
+      ctx.mounted.add(step.target);
+    }
+    recordOf(out, step, fallbackFor)(error ? 'failed' : 'ok', total, error);
+  }
+  ctx.log.info(`${first.phase}: mount -n -a -T ${scratch}/.roroot/binds.fstab: ${copied.length} binds in one mount (${formatMs(mountMs)} ms)`);
 }
 
 // false: a fatal step failed and nothing after it may run.
 async function runOne(step: Step, ctx: ExecContext, out: Execution, fallbackFor: string | undefined): Promise<boolean> {
   const command = describe(step);
-  const record = (status: Status, ms: number, error?: string) =>
-    out.results.push({ id: step.id, phase: step.phase, kind: step.kind, command, status, ms, ...(error ? { error } : {}), ...(fallbackFor ? { fallbackFor } : {}) });
+  const record = recordOf(out, step, fallbackFor);
 
   if (step.needs) {
     const needed = out.results.filter((r) => r.id === step.needs).pop();

@@ -1,4 +1,3 @@
-import { promises as dns } from 'node:dns';
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import type { Config } from '../config/config';
@@ -120,6 +119,9 @@ async function reverseLookup(root: string, address: string): Promise<string | nu
     .filter((f) => f[0] === 'nameserver' && f[1])
     .map((f) => f[1]);
   if (servers.length === 0) return null;
+  // Loaded only here: node:dns (c-ares) costs ~10 ms to load at every boot,
+  // and most boots have a name already or no resolver to ask.
+  const dns = (require('node:dns') as typeof import('node:dns')).promises;
   const resolver = new dns.Resolver({ timeout: 1000, tries: 1 });
   resolver.setServers(servers);
   try {

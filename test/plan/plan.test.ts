@@ -156,6 +156,15 @@ t('rwtab: a path that resolves through a symlink binds at the resolved place; on
   assert.ok(plan.notes.includes('rwtab: /var/tmp is already on the scratch space (/etc/rwtab:2)'));
 });
 
+t("rwtab: what an earlier bind hides is skipped, as rc.sysinit's [ -e ] does (Fedora's audit.log under dirs /var/log)", () => {
+  const paths = { ...facts().paths, '/var/log': dir('/var/log'), '/var/log/audit/audit.log': file('/var/log/audit/audit.log'), '/var/log/audit': dir('/var/log/audit'), '/e': dir('/e'), '/e/sub': dir('/e/sub') };
+  const rwtab = 'dirs /var/log\nfiles /var/log/audit/audit.log\nempty /var/log/audit\nempty /e\nfiles /e/sub\n';
+  const plan = planBoot(config({ '/etc/rwtab': rwtab }), facts({ paths }));
+  assert.equal(ids(plan).filter((i) => i.startsWith('rwtab')), ['rwtab:/var/log', 'rwtab:/var/log/audit', 'rwtab:/e'], 'a directory under dirs is still there');
+  assert.ok(plan.notes.includes("rwtab: /var/log/audit/audit.log is hidden by dirs /var/log bound before it, skipped as rc.sysinit's [ -e ] does (/etc/rwtab:2)"));
+  assert.ok(plan.notes.includes("rwtab: /e/sub is hidden by empty /e bound before it, skipped as rc.sysinit's [ -e ] does (/etc/rwtab:5)"));
+});
+
 t('rwtab: the same place twice binds once; rwtab.d files are read after /etc/rwtab', () => {
   const paths = { ...facts().paths, '/a': dir('/a'), '/b': dir('/b') };
   const plan = planBoot(config({ '/etc/rwtab': 'dirs /a\n', '/etc/rwtab.d/x': 'empty /b\nfiles /a\n' }, '', ['x', 'y.rpmsave']), facts({ paths }));

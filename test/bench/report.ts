@@ -1,0 +1,96 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { show, type Figure } from './stats';
+
+// bench-results.json (every figure as median/min/max) and BENCHMARKS.md
+// (the same as tables, with the machine and the command), both at the top
+// of the repository, both rewritten by each `make bench`.
+
+export interface Results {
+  machine: { cpus: number; model: string; kernel: string; date: string };
+  command: string;
+  rwtab: { roroot_ms: Figure; peer_ms: Figure; ratio: Figure; rss_kib: number[] };
+  seed004: { master: string; files: number; bytes: number; roroot_ms: Figure; floor_ms: Figure; ratio: Figure; rss_kib: number[] }[];
+  peak_rss_mb: Figure;
+  bundle_bytes: number;
+  startup_ms: Figure;
+  node_ms: Figure;
+  startup_overhead_ms: Figure;
+  guest: { boot_stage_ms: Figure; login_s_roroot: Figure; login_s_plain: Figure; login_ratio: Figure } | null;
+  seconds: number;
+}
+
+export function writeReport(repo: string, r: Results) {
+  const ref = r.seed004[0];
+  // The issue's names first (seed004 = the reference image's master copy),
+  // then everything measured.
+  const json = {
+    'rwtab.roroot_ms': r.rwtab.roroot_ms,
+    'rwtab.peer_ms': r.rwtab.peer_ms,
+    'rwtab.ratio': r.rwtab.ratio,
+    'seed004.roroot_ms': ref.roroot_ms,
+    'seed004.floor_ms': ref.floor_ms,
+    'seed004.ratio': ref.ratio,
+    peak_rss_mb: r.peak_rss_mb,
+    bundle_bytes: r.bundle_bytes,
+    startup_overhead_ms: r.startup_overhead_ms,
+    ...(r.guest
+      ? {
+          'guest.boot_stage_ms': r.guest.boot_stage_ms,
+          'guest.login_s_roroot': r.guest.login_s_roroot,
+          'guest.login_s_plain': r.guest.login_s_plain,
+          'guest.login_ratio': r.guest.login_ratio,
+        }
+      : {}),
+    detail: r,
+  };
+  writeFileSync(join(repo, 'bench-results.json'), JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(join(repo, 'BENCHMARKS.md'), markdown(r));
+}
+
+const target = (ok: boolean) => (ok ? 'met' : '**missed**');
+
+function markdown(r: Results): string {
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Written by \`${r.command}\` (test/bench/main.ts) on ${r.machine.date.slice(0, 10)}: ${r.machine.cpus} × ${r.machine.model}, Linux ${r.machine.kernel}; ${r.seconds} s in all.`,
+    'Every figure is the median of the runs, with min–max; contenders alternate run by run in the same `make bench`, and ratios are of medians measured together.',
+    'Native runs: a Debian bookworm tree (the image\'s root filesystem), each run in a fresh private mount namespace, chrooted, the scratch on a 64 MiB loop partition; the time is the whole command, node start-up included.',
+    '',
+    '## Boot stage, natively',
+    '',
+    '| Workload | roroot | reference | ratio | target |',
+    '| --- | --- | --- | --- | --- |',
+    `| Fedora's stock rwtab, every path present (reference: the peer, fedora-readonly-root.sh) | ${show(r.rwtab.roroot_ms, ' ms')} | ${show(r.rwtab.peer_ms, ' ms')} | ${show(r.rwtab.ratio)} | ≤ 0.7: ${target(r.rwtab.ratio.median <= 0.7)} |`,
+    ...r.seed004.map(
+      (s) =>
+        `| seed 004: mkfs + restore of ${s.master} (${s.files} files, ${(s.bytes / 1e6).toFixed(1)} MB; reference: the floor, mkfs.ext4 -d + mount) | ${show(s.roroot_ms, ' ms')} | ${show(s.floor_ms, ' ms')} | ${show(s.ratio)} | ≤ 1.5: ${target(s.ratio.median <= 1.5)} |`,
+    ),
+    '',
+    '## Memory and start-up',
+    '',
+    '| Figure | Value | target |',
+    '| --- | --- | --- |',
+    `| Peak RSS of the boot stage (node, largest process; GNU time %M over all native runs) | ${show(r.peak_rss_mb, ' MB')} | ≤ 50 MB: ${target(r.peak_rss_mb.median <= 50)} |`,
+    `| dist/roroot.js | ${r.bundle_bytes} bytes | |`,
+    `| \`node roroot.js --version\` | ${show(r.startup_ms, ' ms')} | |`,
+    `| \`node -e 0\` | ${show(r.node_ms, ' ms')} | |`,
+    `| start-up overhead of the bundle | ${show(r.startup_overhead_ms, ' ms')} | |`,
+    '',
+  ];
+  if (r.guest) {
+    lines.push(
+      '## In the QEMU guest (TCG, 256 MiB)',
+      '',
+      '| Figure | roroot image | same image without roroot | ratio | target |',
+      '| --- | --- | --- | --- | --- |',
+      `| power-on to \`login:\` | ${show(r.guest.login_s_roroot, ' s')} | ${show(r.guest.login_s_plain, ' s')} | ${show(r.guest.login_ratio)} | ≤ 1.10: ${target(r.guest.login_ratio.median <= 1.1)} |`,
+      `| boot stage (its own log, \`roroot status\`) | ${show(r.guest.boot_stage_ms, ' ms')} | | | |`,
+      '',
+      'The image without roroot is build/image/qemu-x86_64-plain.img (board/plain-image.ts): the same image with the package purged by dpkg and the root read-write.',
+      '',
+    );
+  }
+  return lines.join('\n');
+}
