@@ -13,7 +13,7 @@ import { NfsServer } from './nfs-server';
 
 // Bound over the root by every router from its own state directory: a new
 // router's directory starts with this list (the server-side template).
-export const FLEET_FILES = ['/root'];
+const FLEET_FILES = ['/root'];
 
 export interface Member {
   index: number;

@@ -129,9 +129,9 @@ function seed004Workload(tree: string, scratch: LoopDisk, master: string, label:
   return { master: label, files: size.files, bytes: size.bytes, roroot_ms: roFig, floor_ms: floorFig, ratio: ratio(roFig, floorFig), rss_kib: r.roroot.rssKiB };
 }
 
-function startup(tree: string): { bundle: Figure; bare: Figure } {
+function startup(tree: string): { bundle: Figure; bare: Figure; bareRssMiB: Figure } {
   const r = race(tree, { bundle: `chroot ${tree} /usr/bin/node ${ROOT_JS} --version`, bare: `chroot ${tree} /usr/bin/node -e 0` });
-  return { bundle: figure(r.bundle.ms), bare: figure(r.bare.ms) };
+  return { bundle: figure(r.bundle.ms), bare: figure(r.bare.ms), bareRssMiB: figure(r.bare.rssKiB.map((k) => k / 1024)) };
 }
 
 // Power-on to `login:` and the boot stage's own figure, alternating the
@@ -199,6 +199,7 @@ async function main() {
       rwtab,
       seed004,
       peak_rss_mb: figure([...rwtab.rss_kib, ...seed004.flatMap((s) => s.rss_kib)].map((k) => k / 1024)),
+      node_rss_mb: start.bareRssMiB,
       bundle_bytes: statSync(join(repo, 'dist/roroot.js')).size,
       startup_ms: start.bundle,
       node_ms: start.bare,

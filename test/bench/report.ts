@@ -11,7 +11,8 @@ export interface Results {
   command: string;
   rwtab: { roroot_ms: Figure; peer_ms: Figure; ratio: Figure; rss_kib: number[] };
   seed004: { master: string; files: number; bytes: number; roroot_ms: Figure; floor_ms: Figure; ratio: Figure; rss_kib: number[] }[];
-  peak_rss_mb: Figure;
+  peak_rss_mb: Figure; // MiB, as the issue names it
+  node_rss_mb: Figure; // `node -e 0`: the floor of any node program
   bundle_bytes: number;
   startup_ms: Figure;
   node_ms: Figure;
@@ -32,6 +33,7 @@ export function writeReport(repo: string, r: Results) {
     'seed004.floor_ms': ref.floor_ms,
     'seed004.ratio': ref.ratio,
     peak_rss_mb: r.peak_rss_mb,
+    node_rss_mb: r.node_rss_mb,
     bundle_bytes: r.bundle_bytes,
     startup_overhead_ms: r.startup_overhead_ms,
     ...(r.guest
@@ -72,7 +74,8 @@ function markdown(r: Results): string {
     '',
     '| Figure | Value | target |',
     '| --- | --- | --- |',
-    `| Peak RSS of the boot stage (node, largest process; GNU time %M over all native runs) | ${show(r.peak_rss_mb, ' MB')} | ≤ 50 MB: ${target(r.peak_rss_mb.median <= 50)} |`,
+    `| Peak RSS of the boot stage (node, largest process; GNU time %M over all native runs) | ${show(r.peak_rss_mb, ' MiB')} | ≤ 50: ${target(r.peak_rss_mb.median <= 50)} |`,
+    `| Peak RSS of \`node -e 0\` (the same node, nothing loaded) | ${show(r.node_rss_mb, ' MiB')} | |`,
     `| dist/roroot.js | ${r.bundle_bytes} bytes | |`,
     `| \`node roroot.js --version\` | ${show(r.startup_ms, ' ms')} | |`,
     `| \`node -e 0\` | ${show(r.node_ms, ' ms')} | |`,
