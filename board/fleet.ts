@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { parseBoard, type Board } from '../init/config/board';
-import { formatDiagnostic } from '../init/config/diagnostic';
+import { join } from 'node:path';
+import type { Board } from '../init/config/board';
+import { loadBoard } from '../init/flash/load-board';
 import { Guest } from './guest';
 import { NfsServer } from './nfs-server';
 
@@ -39,7 +39,9 @@ export class Fleet {
   // The NFS export holds only CLIENTSTATE's directory and its `files`
   // template: every router's own directory is made by the router.
   static async start(image: string, boardFile: string, work: string, size: number, memMiB = 256, tcgCacheMiB = 128): Promise<Fleet> {
-    const board = readBoard(boardFile);
+    const problems: string[] = [];
+    const board = loadBoard(boardFile, (line) => problems.push(line));
+    if (!board) throw new Error(problems.join('\n'));
     if (!board.rootShared || board.scratch.kind !== 'disk' || !board.clientState) {
       throw new Error(`${boardFile}: a fleet board has ROOT_SHARED=yes, a scratch disk of its own and CLIENTSTATE`);
     }
@@ -71,12 +73,6 @@ export class Fleet {
     for (const m of this.members) m.guest?.kill();
     await this.nfs.stop();
   }
-}
-
-function readBoard(file: string): Board {
-  const { board, diagnostics } = parseBoard(basename(file, '.conf'), file, readFileSync(file, 'utf8'));
-  if (!board) throw new Error(diagnostics.map(formatDiagnostic).join('\n'));
-  return board;
 }
 
 // 10.0.2.100:/export/clientstate -> clientstate: the server exports one

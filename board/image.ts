@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import minimist from 'minimist';
-import { parseBoard, type Board } from '../init/config/board';
-import { formatDiagnostic } from '../init/config/diagnostic';
+import type { Board } from '../init/config/board';
 import { layoutFor } from '../init/flash/layout';
+import { loadBoard } from '../init/flash/load-board';
 import { DEFAULT_CACHE, rootfsTarball } from './rootfs';
 
 // `make image`: the reference router's disk image, self-booting.
@@ -44,8 +44,9 @@ function rorootConf(b: Board): string {
 }
 
 function readBoard(): Board {
-  const { board, diagnostics } = parseBoard(basename(boardFile, '.conf'), boardFile, readFileSync(boardFile, 'utf8'));
-  if (!board) throw new Error(diagnostics.map(formatDiagnostic).join('\n'));
+  const problems: string[] = [];
+  const board = loadBoard(boardFile, (line) => problems.push(line));
+  if (!board) throw new Error(problems.join('\n'));
   return board;
 }
 

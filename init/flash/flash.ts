@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import type { Board } from '../config/board';
 import { readMounts } from '../sys/probe';
 import { runChecked } from '../sys/spawn';
-import { diskSettings, extlinuxConf, fstabFor, layoutFor, sfdiskScript, type Layout, type Role } from './layout';
+import { diskSettings, extlinuxConf, fstabFor, hasRole, layoutFor, sfdiskScript, type Layout, type Role } from './layout';
 
 // `roroot flash`: the board's layout onto a whole disk, the root filesystem
 // filled from a prepared tree in one pass (mkfs.ext4 -d), extlinux in the
@@ -84,14 +84,13 @@ export async function flash(opts: FlashOptions): Promise<number> {
   await runChecked('sfdisk', ['-q', '--wipe', 'always', '--wipe-partitions', 'always', disk], { input: sfdiskScript(layout) });
   await runChecked('partx', ['-u', disk]);
   await waitFor(layout.partitions.map((p) => partitionPath(disk, p.number)));
-  const has = (role: Role) => layout.partitions.some((p) => p.role === role);
   const part = (role: Role) => partitionPath(disk, (layout.partitions.find((p) => p.role === role) as { number: number }).number);
   // extlinux 6.04 reads neither 64bit nor metadata_csum ext4.
   await runChecked('mkfs.ext4', ['-q', '-F', '-L', 'roroot-root', '-O', '^64bit,^metadata_csum', '-d', opts.rootfs, part('root')]);
   say(`flash: root filesystem written (${Math.round((Date.now() - t0) / 1000)} s)`);
-  if (has('scratch')) await runChecked(`mkfs.${board.rwFs}`, ['-q', '-F', '-L', 'roroot-rw', part('scratch')]);
-  if (has('swap')) await runChecked('mkswap', ['-L', 'roroot-swap', part('swap')]);
-  if (has('state')) await runChecked('mkfs.ext4', ['-q', '-F', '-L', board.stateLabel, part('state')]);
+  if (hasRole(layout, 'scratch')) await runChecked(`mkfs.${board.rwFs}`, ['-q', '-F', '-L', 'roroot-rw', part('scratch')]);
+  if (hasRole(layout, 'swap')) await runChecked('mkswap', ['-L', 'roroot-swap', part('swap')]);
+  if (hasRole(layout, 'state')) await runChecked('mkfs.ext4', ['-q', '-F', '-L', board.stateLabel, part('state')]);
   await installBootloader(board, layout, disk, part('root'), kernel, initrd);
   await runChecked('sync', []);
   say(`flash: done in ${Math.round((Date.now() - t0) / 1000)} s`);

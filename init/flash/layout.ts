@@ -29,6 +29,10 @@ export function layoutFor(board: Board, diskId: string): Layout {
   return { diskId, partitions, minDiskMiB: 1 + partitions.reduce((n, p) => n + p.sizeMiB, 0) };
 }
 
+export function hasRole(layout: Layout, role: Role): boolean {
+  return layout.partitions.some((p) => p.role === role);
+}
+
 export function partuuid(layout: Layout, role: Role): string {
   const p = layout.partitions.find((x) => x.role === role);
   if (!p) throw new Error(`no ${role} partition`);
@@ -53,7 +57,7 @@ export function fstabFor(board: Board, layout: Layout): string {
     '# Written by roroot flash for this disk. / is read-only: see roroot(8).',
     `${partuuid(layout, 'root')} / ${board.rootFs} ro,errors=remount-ro 0 ${pass}`,
   ];
-  if (layout.partitions.some((p) => p.role === 'swap')) lines.push(`${partuuid(layout, 'swap')} none swap sw 0 0`);
+  if (hasRole(layout, 'swap')) lines.push(`${partuuid(layout, 'swap')} none swap sw 0 0`);
   return lines.join('\n') + '\n';
 }
 

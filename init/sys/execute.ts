@@ -88,7 +88,7 @@ async function runBinds(batch: Bind[], ctx: ExecContext, out: Execution, fallbac
   if (copied.length === 0) return;
   const start = process.hrtime.bigint();
   const first = copied[0].step;
-  const scratch = first.source.slice(0, first.source.length - first.target.length);
+  const scratch = bindBase(first);
   const failed = await mountAll(
     copied.map(({ step }) => ({ target: step.target, hostSource: host(ctx, step.source), hostTarget: host(ctx, step.target), options: step.options })),
     host(ctx, `${scratch}/.roroot`),
@@ -122,15 +122,14 @@ async function runOne(step: Step, ctx: ExecContext, out: Execution, fallbackFor:
     }
   }
   const start = process.hrtime.bigint();
-  const elapsed = () => Number(process.hrtime.bigint() - start) / 1e6;
   try {
     const status = await perform(step, ctx);
-    const ms = elapsed();
+    const ms = since(start);
     ctx.log.info(`${step.phase}: ${command}${status === 'already' ? ': already done' : ''} (${formatMs(ms)} ms)`);
     record(status, ms);
     return true;
   } catch (err) {
-    const ms = elapsed();
+    const ms = since(start);
     const reason = errorText(err);
     // An NFS mount that has nothing else to fall back on is retried later.
     const retries = step.kind === 'nfs' && step.retry && !step.fallback;
@@ -228,12 +227,17 @@ function readHostname(ctx: ExecContext): string {
   }
 }
 
+// The mount a bind's source lies in: its source is that mount + its target.
+function bindBase(step: Bind): string {
+  return step.source.slice(0, step.source.length - step.target.length);
+}
+
 // Recreate the bind target on the source side (rwtab's empty/dirs/files;
 // 'missing' copies only what the source lacks). Parent directories take the
 // root's modes and owners; nothing is written through a symlink.
-function replicate(step: Extract<Step, { kind: 'bind' }>, ctx: ExecContext) {
+function replicate(step: Bind, ctx: ExecContext) {
   if (!step.replicate) return;
-  const within = step.source.slice(0, step.source.length - step.target.length);
+  const within = bindBase(step);
   const base = hostPath(ctx.root, within);
   if (!ctx.mounted.has(within)) throw new UnsafeCopyError(`${within} is not mounted`);
   if (step.replicate === 'missing' && existsSync(base + step.target)) return;

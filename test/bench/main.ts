@@ -24,7 +24,6 @@ const repo = resolve(__dirname, '../..'); // build/bench/main.js
 const RUNS = Number(args.runs);
 const say = (line: string) => process.stdout.write(`bench: ${line}\n`);
 const ROOT_JS = '/usr/lib/roroot/roroot.js';
-const SCRATCH = '/var/lib/stateless/writable';
 
 // One timed command in a fresh private mount namespace over the tree, with
 // /proc, /sys and /dev as the boot stage finds them. Only the command is
@@ -181,7 +180,6 @@ async function main() {
     sh('tar', ['-C', tree, '--numeric-owner', '-xpf', rootfsTarball(DEFAULT_CACHE, say)]);
     mkdirSync(join(tree, 'usr/lib/roroot'), { recursive: true });
     copyFileSync(join(repo, 'dist/roroot.js'), join(tree, ROOT_JS.slice(1)));
-    mkdirSync(join(tree, SCRATCH.slice(1)), { recursive: true });
     // 64 MiB scratch partitions, as the reference board's: one for the
     // rwtab race, one for seed 004's.
     const scratch = LoopDisk.create(join(work, 'scratch.img'), 66, [64]);
