@@ -12,7 +12,7 @@ TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts') $(wildcard b
 # losetup, unshare, findmnt, cp).
 HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev
 
-.PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image fleet bench clean
+.PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image fleet bench powercut powercut-replay clean
 
 all: dist/roroot.js
 
@@ -86,7 +86,7 @@ unit-test: build/test/.built dist/roroot.js
 	node build/test/run.js --unit
 
 # The VM tests boot the reference image: it is built first (cached rootfs).
-test: host-deps typecheck build/test/.built dist/roroot.js $(SHIM) $(IMAGE) $(FLEET_IMAGE)
+test: host-deps typecheck build/test/.built dist/roroot.js $(SHIM) $(IMAGE) $(PLAIN_IMAGE) $(FLEET_IMAGE)
 	node build/test/run.js
 
 build/demo/loop-demo.js: node_modules/.installed test/demo/loop-demo.ts $(TEST_SUPPORT)
@@ -120,3 +120,19 @@ demo-loop: host-deps dist/roroot.js build/demo/loop-demo.js
 
 clean:
 	rm -rf dist build
+
+# The power-cut harness (test/powercut/): a campaign on the reference image
+# and on the same image without roroot, powercut-report.{json,md,svg}.
+CUTS ?= 240
+BOOTS ?= 3
+SCENARIO ?= boot,log-storm,rw-window,nfs
+POLICY ?= prefix,subset,torn
+SYSTEM ?= roroot,baseline
+SEED ?= 1
+build/powercut/main.js: node_modules/.installed $(wildcard test/powercut/*.ts) $(TEST_SUPPORT)
+	$(ESBUILD) test/powercut/main.ts --bundle --platform=node --target=node20 --packages=external --outfile=$@ --log-level=warning
+powercut: host-deps image-deps $(IMAGE) $(PLAIN_IMAGE) build/powercut/main.js
+	node build/powercut/main.js --cuts $(CUTS) --boots $(BOOTS) --scenario $(SCENARIO) --policy $(POLICY) --system $(SYSTEM) --seed $(SEED)
+# One crash state of the last campaign again (K and SEED from the report).
+powercut-replay: host-deps image-deps build/powercut/main.js
+	node build/powercut/main.js --replay --system $(SYSTEM) --scenario $(SCENARIO) --policy $(POLICY) --k $(K) --seed $(SEED) $(if $(IMAGE_OUT),--image-out $(IMAGE_OUT)) $(if $(BOOT),--boot)

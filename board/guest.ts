@@ -6,6 +6,7 @@ import { qemuArgs, type QemuOptions } from './qemu';
 // with a marker the command line itself cannot match.
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r/g;
+export const plainText = (raw: string) => raw.replace(ANSI, '');
 
 export class Guest {
   private raw = '';
@@ -22,6 +23,11 @@ export class Guest {
     return new Guest(ptySpawn('qemu-system-x86_64', qemuArgs(o), { cols: 240, rows: 60, env: process.env as Record<string, string> }));
   }
 
+  // Every chunk the console prints from now on, as it comes.
+  onOutput(listener: (chunk: string) => void) {
+    this.pty.onData(listener);
+  }
+
   get pid(): number {
     return this.pty.pid;
   }
@@ -32,7 +38,7 @@ export class Guest {
 
   // Escapes are stripped here, not per chunk: one can straddle two chunks.
   get console(): string {
-    return this.raw.replace(ANSI, '');
+    return plainText(this.raw);
   }
 
   private get text(): string {

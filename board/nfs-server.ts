@@ -64,20 +64,21 @@ LOG { Default_Log_Level = WARN; }
     throw new Error(`nfs-ganesha did not start on 127.0.0.1:${this.port} (see ${join(this.workDir, 'ganesha.log')})`);
   }
 
-  async stop() {
+  async stop(signal: NodeJS.Signals = 'SIGTERM') {
     const child = this.child;
     this.child = null;
     if (!child || child.exitCode !== null) return;
     const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
+    child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await gone;
     clearTimeout(timer);
   }
 
-  // A crash of the server mid-run, then the same server back on the same port.
-  async restart() {
-    await this.stop();
+  // The server stopped mid-run (SIGKILL: crashed), then the same server
+  // back on the same port.
+  async restart(signal: NodeJS.Signals = 'SIGTERM') {
+    await this.stop(signal);
     await this.run();
   }
 }

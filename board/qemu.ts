@@ -7,8 +7,8 @@
 // KVM hangs Linux guests (see DESIGN.md), and a test must never depend on it.
 
 export interface QemuOptions {
-  disk: string; // raw image or qcow2 overlay
-  format: 'raw' | 'qcow2';
+  disk: string; // raw image, qcow2 overlay, or an NBD server's unix socket
+  format: 'raw' | 'qcow2' | 'nbd';
   // The fleet's shared image: every guest opens the one file read-only
   // (QEMU takes a shared lock, so guests can share it but no writer can).
   readOnly?: boolean;
@@ -46,11 +46,21 @@ export function qemuArgs(o: QemuOptions): string[] {
     '-display', 'none',
     '-serial', 'mon:stdio',
     '-no-reboot',
-    '-drive', `file=${o.disk},format=${o.format},if=virtio${o.readOnly ? ',readonly=on' : ''}`,
+    ...diskArgs(o),
     ...(o.scratchDisk ? ['-drive', `file=${o.scratchDisk},format=raw,if=virtio`] : []),
     '-netdev', `user,id=n0,restrict=on,net=10.0.2.0/24${dhcp}${forward}`,
     // Slot 3, where the board's NET_IFACE (ens3) expects it: with
     // -nodefaults slot 2 is free and the NIC would become ens2.
     '-device', 'virtio-net-pci,netdev=n0,addr=0x3',
   ];
+}
+
+// An NBD disk is the power-cut harness's (test/powercut/): virtio-blk with
+// its write cache on, so the guest flushes as it would on a real disk with a
+// volatile cache, and the server sees every FLUSH.
+function diskArgs(o: QemuOptions): string[] {
+  if (o.format === 'nbd') {
+    return ['-blockdev', `driver=nbd,server.type=unix,server.path=${o.disk},node-name=disk0`, '-device', 'virtio-blk-pci,drive=disk0,write-cache=on'];
+  }
+  return ['-drive', `file=${o.disk},format=${o.format},if=virtio${o.readOnly ? ',readonly=on' : ''}`];
 }

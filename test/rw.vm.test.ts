@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NfsServer } from '../board/nfs-server';
 import { Guest } from '../board/guest';
+import { testPackage } from './support/test-package';
 
 // The read-write windows in the reference router: three boots of one
 // qcow2 overlay of the shared image. A package reaches the guest through
@@ -27,27 +28,12 @@ t.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// A package as an admin would install: a file under /usr, a directory it
-// ships under /var/log (volatile), and one its postinst makes under
-// /var/spool (a volatile glob, /var/spool/*).
-function testPackage(out: string) {
-  const root = join(dir, 'pkg');
-  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(root, 'usr/share/roroot-vmtest'), { recursive: true });
-  mkdirSync(join(root, 'var/log/roroot-vmtest'), { recursive: true });
-  writeFileSync(join(root, 'usr/share/roroot-vmtest/hello'), 'hello from a package\n');
-  writeFileSync(join(root, 'DEBIAN/control'), 'Package: roroot-vmtest\nVersion: 1.0\nArchitecture: all\nMaintainer: roroot tests <tests@roroot.invalid>\nDescription: test package for roroot rw\n');
-  writeFileSync(join(root, 'DEBIAN/postinst'), '#!/bin/sh\nset -e\nmkdir -p /var/spool/roroot-vmtest\n');
-  chmodSync(join(root, 'DEBIAN/postinst'), 0o755);
-  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, out], { stdio: 'ignore' });
-}
-
 const boot = () => Guest.boot({ disk: join(dir, 'rw.qcow2'), format: 'qcow2', memMiB: 256, nfsPort: nfs.port });
 const rootMode = async (g: Guest) => (await g.sh('findmnt -n -o OPTIONS / | cut -d, -f1')).out.trim();
 
 t('modules.dep: a window only when stale; roroot rw -- dpkg -i installs and leaves / read-only; a killed rw ends read-only', async () => {
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', IMAGE, '-F', 'raw', join(dir, 'rw.qcow2')]);
-  testPackage(join(nfs.exportDir, 'roroot-vmtest.deb'));
+  testPackage(dir, 'roroot-vmtest', join(nfs.exportDir, 'roroot-vmtest.deb'));
 
   const g = boot();
   try {

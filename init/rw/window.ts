@@ -43,6 +43,10 @@ export async function withRootWritable<T>(opts: WindowOptions, body: () => Promi
     }
     log.warn(`rw-window: ${label}: / was left writable by "${last.label}" (${last.started}): closing it after this one`);
   } else {
+    // Said before the remount, never after: the power-cut harness takes this
+    // line as the start of the window, and the root's first write must
+    // come after it on the console.
+    log.info(`rw-window: ${label}: opening`);
     await runChecked('mount', ['-n', '-o', 'remount,rw', target]).catch((err: Error) => {
       throw new CommandError(`mount -n -o remount,rw /: ${err.message}`);
     });

@@ -1,0 +1,32 @@
+import type { Recording } from './record';
+import type { Request } from './request-log';
+import type { Partition } from './root-check';
+import { RW_WINDOW } from './phases';
+
+// A scenario is a stretch of the recording where cuts are made:
+//   boot       power-on to the login prompt (scratch mkfs, the modules.dep
+//              window of a stale image, every unit starting)
+//   log-storm  heavy writes to /tmp, /var/log and the journal
+//   rw-window  a package installed (roroot rw -- dpkg -i; the baseline's
+//              dpkg -i and depmod) and every read-write window of the run
+//   nfs        the NFS writer, the server's restart, up to the live cut
+
+export const SCENARIOS = ['boot', 'log-storm', 'rw-window', 'nfs'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+// Cut points K (the state after requests 0..K-1) that fall in the scenario.
+export function cutPoints(requests: Request[], rec: Recording, scenario: Scenario): number[] {
+  const inside = (r: Request) => {
+    if (scenario === 'boot') return r.i < rec.loginAt;
+    if (scenario === 'rw-window') return r.phase === RW_WINDOW || r.phase === 'maintenance';
+    return r.phase === scenario;
+  };
+  return requests.filter(inside).map((r) => r.i + 1);
+}
+
+const touches = (r: Request, part: Partition) => r.op === 'write' && r.offset < part.start + part.size && r.offset + r.length > part.start;
+
+// The invariant: the root is written only inside a declared window.
+export function rootWritesOutsideWindows(requests: Request[], part: Partition): Request[] {
+  return requests.filter((r) => touches(r, part) && r.phase !== RW_WINDOW);
+}
