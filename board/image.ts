@@ -66,6 +66,11 @@ function main() {
     // stage derives from the address (seed 000: the hostname comes from the IP).
     rmSync(join(tree, 'etc/hostname'), { force: true });
     writeFileSync(join(tree, 'etc/hosts'), '127.0.0.1\tlocalhost\n');
+    // debootstrap leaves the build machine's resolv.conf in the rootfs: every
+    // router booted asking the build host's nameserver (roroot's reverse
+    // lookup for the hostname, 0.3 s under TCG, to an address that is not
+    // the router's to ask). A router learns its resolver from its network.
+    writeFileSync(join(tree, 'etc/resolv.conf'), '# no resolver: the network configuration writes one\n');
     sh('chroot', [tree, 'chpasswd'], `root:${password}\n`);
     // e2scrub checks LVM snapshots of mounted ext4 filesystems: there are
     // none on a router, and its reaper hung boots whose NFS was down.

@@ -39,9 +39,9 @@ export async function planRound(root: string, cmdline: string | null, release: s
   return release === null ? round : withModules(round, root, release);
 }
 
-function withModules(round: Round, root: string, release: string): Round {
+async function withModules(round: Round, root: string, release: string): Promise<Round> {
   if (!round.plan.active) return round;
-  const facts = { ...round.facts, modules: probeModules(root, release) };
+  const facts = { ...round.facts, modules: await probeModules(root, release) };
   return { config: round.config, facts, plan: planBoot(round.config, facts) };
 }
 
@@ -58,7 +58,7 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     merge(exec, await execute(pseudo, ctx));
     log.openKmsg();
     round = await planRound(opts.root, opts.cmdline, opts.release);
-  } else round = withModules(round, opts.root, opts.release);
+  } else round = await withModules(round, opts.root, opts.release);
   const { config, plan } = round;
   log.info(`boot: ${plan.active ? 'on' : 'off'} (${plan.reason})${plan.active ? '' : ', handing over'}`);
   for (const e of plan.configErrors) log.warn(`config: ${e}`);

@@ -10,7 +10,8 @@ export interface ModulesFact {
   dir: string; // system path of the release's module directory
   exists: boolean; // the directory is there (a kernel without modules has none)
   dep: { mtimeMs: number; size: number } | null; // modules.dep, null: missing
-  newest: { path: string; mtimeMs: number } | null; // newest module, modules.order or modules.builtin*
+  newer: string | null; // a module, modules.order or modules.builtin* newer than modules.dep (any, when it is empty)
+  error: string | null; // why that could not be found out: modules.dep is then taken as current
 }
 
 // Files depmod writes: never inputs, so never a reason to regenerate.
@@ -19,8 +20,8 @@ export const GENERATED = /^modules\.(dep|alias|softdep|symbols|devname|builtin\.
 export function modulesDepStale(f: ModulesFact): string | null {
   if (!f.exists) return null;
   if (!f.dep) return 'modules.dep is missing';
-  if (f.dep.size === 0 && f.newest) return 'modules.dep is empty';
-  if (f.newest && f.newest.mtimeMs > f.dep.mtimeMs) return `${f.newest.path} is newer than modules.dep`;
+  if (f.dep.size === 0 && f.newer) return 'modules.dep is empty';
+  if (f.newer) return `${f.newer} is newer than modules.dep`;
   return null;
 }
 

@@ -41,6 +41,8 @@ export function planBoot(config: Config, facts: Facts): Plan {
   planVolatile(config, plan);
   planRwtab(config, facts, plan);
   if (facts.modules) plan.steps.push(...planModulesDep(facts.modules, s.rwMount));
+  // No window on a guess: a root opened for nothing is the one risk left.
+  if (facts.modules?.error) plan.warnings.push(`modules: ${facts.modules.error}: taking modules.dep as current`);
   const hostname = planHostname(config, facts, plan);
   planState(config, facts, plan, hostname);
   planRemote(config, plan);

@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, type Dirent } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { GENERATED, type ModulesFact } from '../plan/modules-dep';
 import type { Step } from '../plan/steps';
 import { formatMs, type Logger } from '../sys/log';
@@ -14,39 +14,37 @@ import { withRootWritable } from './window';
 // file old or new, never torn; modules.dep goes last, so a cut before it
 // leaves it older than the modules and the next boot runs again.
 
-const INPUTS = /^modules\.(order|builtin|builtin\.modinfo)$/;
-const MODULE = /\.ko(\.(xz|zst|gz))?$/;
+// What depmod reads besides the modules themselves (top level only).
+const INPUTS = ['modules.order', 'modules.builtin', 'modules.builtin.modinfo'];
+const MODULE_NAMES = ['*.ko', '*.ko.xz', '*.ko.zst', '*.ko.gz'];
 
-export function probeModules(root: string, release: string): ModulesFact {
+// One find(1), stopping at the first input newer than modules.dep. This was
+// a walk in node, a stat per module (~4000 on a Debian kernel): in the QEMU
+// guest `roroot plan` took 5.1-5.7 s against 2.7 s for `roroot --version`,
+// and the walk's statSync/readdirSync and their Stats and Date objects were
+// the largest part of its CPU profile. find does the stats in C. It
+// compares to the nanosecond, as the planner did to the millisecond.
+// build/ and source/ are symlinks into the kernel headers: not followed.
+export async function probeModules(root: string, release: string): Promise<ModulesFact> {
   const named = `/lib/modules/${release}`;
   const dir = resolveInRoot(root, named) ?? named;
-  const fact: ModulesFact = { release, dir, exists: false, dep: null, newest: null };
-  let top: Dirent[];
-  try {
-    top = readdirSync(hostPath(root, dir), { withFileTypes: true });
-  } catch {
-    return fact;
-  }
+  const host = hostPath(root, dir);
+  const fact: ModulesFact = { release, dir, exists: false, dep: null, newer: null, error: null };
+  if (!statSync(host, { throwIfNoEntry: false })?.isDirectory()) return fact;
   fact.exists = true;
-  const consider = (rel: string) => {
-    const mtimeMs = statSync(hostPath(root, `${dir}/${rel}`)).mtimeMs;
-    if (!fact.newest || mtimeMs > fact.newest.mtimeMs) fact.newest = { path: `${dir}/${rel}`, mtimeMs };
-  };
-  const walk = (rel: string, entries: Dirent[]) => {
-    for (const e of entries) {
-      const path = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path, readdirSync(hostPath(root, `${dir}/${path}`), { withFileTypes: true }));
-      else if (e.isFile() && MODULE.test(e.name)) consider(path);
-    }
-  };
-  for (const e of top) {
-    if (e.name === 'modules.dep' && e.isFile()) {
-      const st = statSync(hostPath(root, `${dir}/modules.dep`));
-      fact.dep = { mtimeMs: st.mtimeMs, size: st.size };
-    } else if (INPUTS.test(e.name) && e.isFile()) consider(e.name);
+  const dep = statSync(`${host}/modules.dep`, { throwIfNoEntry: false });
+  if (!dep) return fact;
+  fact.dep = { mtimeMs: dep.mtimeMs, size: dep.size };
+  const names = [...MODULE_NAMES.flatMap((n) => ['-name', n, '-o']), ...INPUTS.flatMap((n) => ['-path', `${host}/${n}`, '-o'])].slice(0, -1);
+  // An empty modules.dep is stale if there is any input at all.
+  const newer = dep.size > 0 ? ['-newer', `${host}/modules.dep`] : [];
+  const args = [host, '-type', 'f', '(', ...names, ')', ...newer, '-print', '-quit'];
+  try {
+    const first = (await runChecked('find', args)).stdout.split('\n')[0];
+    if (first) fact.newer = `${dir}${first.slice(host.length)}`;
+  } catch (err) {
+    fact.error = `find ${host} -newer modules.dep: ${(err as Error).message}`;
   }
-  // build/ and source/ are symlinks into kernel headers: not followed.
-  walk('', top.filter((e) => e.isDirectory()));
   return fact;
 }
 

@@ -12,25 +12,24 @@ const fact = (over: Partial<ModulesFact>): ModulesFact => ({
   dir: `/usr/lib/modules/${R}`,
   exists: true,
   dep: { mtimeMs: 2000, size: 400_000 },
-  newest: { path: `/usr/lib/modules/${R}/kernel/fs/fat/vfat.ko`, mtimeMs: 1000 },
+  newer: null,
+  error: null,
   ...over,
 });
 
 t('current: no step, so no window at all', () => {
   assert.is(modulesDepStale(fact({})), null);
   assert.equal(planModulesDep(fact({}), '/rw'), []);
-  // same second as the newest input: depmod -A also calls that current
-  assert.is(modulesDepStale(fact({ newest: { path: 'x', mtimeMs: 2000 } })), null);
 });
 
 t('stale: missing, empty, or older than a module, modules.order or builtin', () => {
   assert.is(modulesDepStale(fact({ dep: null })), 'modules.dep is missing');
-  assert.is(modulesDepStale(fact({ dep: { mtimeMs: 2000, size: 0 } })), 'modules.dep is empty');
-  assert.is(modulesDepStale(fact({ newest: { path: `/usr/lib/modules/${R}/modules.order`, mtimeMs: 3000 } })), `/usr/lib/modules/${R}/modules.order is newer than modules.dep`);
+  assert.is(modulesDepStale(fact({ dep: { mtimeMs: 2000, size: 0 }, newer: `/usr/lib/modules/${R}/kernel/fs/fat/vfat.ko` })), 'modules.dep is empty');
+  assert.is(modulesDepStale(fact({ newer: `/usr/lib/modules/${R}/modules.order` })), `/usr/lib/modules/${R}/modules.order is newer than modules.dep`);
 });
 
 t('a kernel without a module directory (all built in) needs nothing', () => {
-  assert.is(modulesDepStale(fact({ exists: false, dep: null, newest: null })), null);
+  assert.is(modulesDepStale(fact({ exists: false, dep: null })), null);
 });
 
 t('the step: work on the scratch, not fatal, says why', () => {
@@ -55,6 +54,9 @@ t('planBoot: after the scratch and its links, only when the fact says stale', ()
   assert.ok(kinds.indexOf('depmod') > kinds.indexOf('symlink'), kinds.join(' '));
   const current = planBoot(config({ 'roroot.conf': 'RW_DEVICE=/dev/vda2\nVOLATILE=/tmp\n' }), facts({ modules: fact({}) }));
   assert.not.ok(current.steps.some((s) => s.kind === 'depmod'));
+  const unknown = planBoot(config({ 'roroot.conf': 'RW_DEVICE=/dev/vda2\nVOLATILE=/tmp\n' }), facts({ modules: fact({ error: 'find /lib/modules/x -newer modules.dep: not found (exit 127)' }) }));
+  assert.not.ok(unknown.steps.some((s) => s.kind === 'depmod'));
+  assert.ok(unknown.warnings.includes('modules: find /lib/modules/x -newer modules.dep: not found (exit 127): taking modules.dep as current'), unknown.warnings.join('\n'));
 });
 
 t("depmod's outputs are never inputs; its inputs never outputs", () => {
