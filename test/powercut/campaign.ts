@@ -9,7 +9,7 @@ import { loadRequests, type Request } from './request-log';
 import { RootChecker, rootPartition, type RootVerdict } from './root-check';
 import { cutPoints, rootWritesOutsideWindows, SCENARIOS, type Scenario } from './scenarios';
 import { baseline, recordingDir, roroot, staleModulesImage, type System, type SystemName } from './systems';
-import { bootState, type Tier2Result } from './tier2';
+import { bootState, describeBoot, type Tier2Result } from './tier2';
 
 // A campaign: record each system once, cut each recording `cuts` times
 // (tier 1, spread evenly over scenarios and policies), boot `boots` of those
@@ -189,7 +189,7 @@ async function runSystem(name: SystemName, o: CampaignOptions): Promise<SystemRe
       for (const what of r.problems) row.failures.push({ system: name, scenario, policy, k: state.k, seed: state.seed, tier: 2, what });
       const cut = cuts.find((c) => c.scenario === scenario && c.policy === policy && c.k === state.k && c.seed === state.seed);
       if (cut) cut.boot = ok && r.problems.length === 0 ? 'ok' : 'failed';
-      o.say(`${name}: tier 2: ${scenario}/${policy} K=${state.k} seed=${state.seed}: ${ok ? `login after ${((r.loginMs as number) / 1000).toFixed(1)} s` : 'NO LOGIN'}${r.replayWrites ? `, journal replayed at mount (${r.replayWrites} writes)` : ''}${r.problems.length ? `; ${r.problems.join('; ')}` : ''}`);
+      o.say(`${name}: tier 2: ${scenario}/${policy} K=${state.k} seed=${state.seed}: ${describeBoot(r)}${r.problems.length ? `; ${r.problems.join('; ')}` : ''}`);
     }
     const t2s = (Date.now() - t2) / 1000;
     return {

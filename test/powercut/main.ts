@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, writeSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import minimist from 'minimist';
@@ -9,10 +9,10 @@ import { REQUESTS, WRITES, type Recording } from './record';
 import { writeReport } from './report';
 import { loadRequests } from './request-log';
 import { RootChecker, rootPartition } from './root-check';
-import { readFully } from './sector-disk';
+import { copyRange } from './sector-disk';
 import type { Scenario } from './scenarios';
 import { baseline, recordingDir, roroot, type SystemName } from './systems';
-import { bootState } from './tier2';
+import { bootState, describeBoot } from './tier2';
 import { NfsServer } from '../../board/nfs-server';
 
 // make powercut CUTS=N [BOOTS=N] [SCENARIO=a,b] [POLICY=a,b] [SYSTEM=a,b]
@@ -68,11 +68,7 @@ async function replay(name: SystemName, scenario: Scenario, policy: Policy, k: n
     execFileSync('cp', ['--sparse=always', rec.image, args['image-out']]);
     const to = openSync(args['image-out'], 'r+');
     const from = openSync(join(dir, WRITES), 'r');
-    for (const p of state.pieces) {
-      const buf = Buffer.alloc(p.length);
-      readFully(from, buf, 0, p.length, p.at);
-      writeSync(to, buf, 0, p.length, p.offset);
-    }
+    for (const p of state.pieces) copyRange(from, p.at, to, p.offset, p.length);
     closeSync(to);
     closeSync(from);
     say(`crash image: ${args['image-out']}`);
@@ -82,7 +78,7 @@ async function replay(name: SystemName, scenario: Scenario, policy: Policy, k: n
   const nfs = await NfsServer.start(join(dir, 'nfs'));
   try {
     const r = await bootState(system, rec, dir, state, result.verdict, scenario, part, nfs, dir);
-    say(`${name} ${scenario}/${policy} K=${k} seed=${seed}: ${r.loginMs === null ? 'NO LOGIN' : `login after ${(r.loginMs / 1000).toFixed(1)} s`}${r.replayWrites ? `, journal replayed at mount (${r.replayWrites} writes)` : ''}`);
+    say(`${name} ${scenario}/${policy} K=${k} seed=${seed}: ${describeBoot(r)}`);
     for (const what of r.problems) say(`  ${what}`);
     return result.verdict === 'errors' || r.problems.length > 0 ? 1 : 0;
   } finally {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,7 +26,7 @@ t('qemu-io writes, flushes and reads back; the log has every request; the base i
   const base = join(dir, 'base.img');
   writeFileSync(base, Buffer.alloc(4096, 0x11));
   truncateSync(base, 8 << 20);
-  const disk = new RecordingDisk(new SectorDisk(openSync(base, 'r')), new DataFile(join(dir, 'writes.bin'), 'new'));
+  const disk = new RecordingDisk(new SectorDisk(base), new DataFile(join(dir, 'writes.bin')));
   const server = await serveNbd(join(dir, 'nbd.sock'), disk);
   try {
     // qemu-io's default cache mode is writethrough: every write is FUA.

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { Guest } from '../../board/guest';
 import type { NfsServer } from '../../board/nfs-server';
 
 // The nfs scenario's live cut: a writer in the guest appends numbered
 // records to a file on the NFS export, fsyncs each, and prints `ACK n`
 // only after fsync returned. Midway the NFS server is stopped and started
-// again (SIGKILL: a crash, not a shutdown); then the router loses power (QEMU killed). Every record the
-// console acknowledged must be on the export.
+// again (SIGKILL: a crash, not a shutdown); then the router loses power
+// (QEMU killed). Every record the console acknowledged must be on the export.
 
 export const RECORDS_ON_EXPORT = 'var/lib/roroot-data/records';
 
@@ -17,11 +17,10 @@ export interface NfsCut {
 }
 
 function writer(file: string): string {
-  const dir = file.replace(/\/[^/]+$/, '');
-  return `mkdir -p ${dir}; i=$(cat ${file} 2>/dev/null | wc -l); while [ $i -lt 100000 ]; do i=$((i+1)); printf 'record %d\\n' $i | dd of=${file} oflag=append conv=notrunc,fsync status=none && echo "ACK $i"; done`;
+  return `mkdir -p ${posix.dirname(file)}; i=$(cat ${file} 2>/dev/null | wc -l); while [ $i -lt 100000 ]; do i=$((i+1)); printf 'record %d\\n' $i | dd of=${file} oflag=append conv=notrunc,fsync status=none && echo "ACK $i"; done`;
 }
 
-export function recordsOnExport(nfs: NfsServer): Set<string> {
+function recordsOnExport(nfs: NfsServer): Set<string> {
   const path = join(nfs.exportDir, RECORDS_ON_EXPORT);
   return new Set(existsSync(path) ? readFileSync(path, 'utf8').split('\n') : []);
 }

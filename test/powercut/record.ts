@@ -1,13 +1,10 @@
-import { openSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Server } from 'node:net';
-import { Guest } from '../../board/guest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import type { NfsServer } from '../../board/nfs-server';
-import { serveNbd } from './nbd-server';
+import { bootOnNbd } from './nbd-guest';
 import { nfsCut, RECORDS_ON_EXPORT } from './nfs-cut';
-import { PhaseTracker } from './phases';
-import { RecordingDisk, saveRequests } from './request-log';
-import { DataFile, SectorDisk } from './sector-disk';
+import { saveRequests } from './request-log';
+import { SectorDisk } from './sector-disk';
 import { SENTINEL_TEXT, type System } from './systems';
 
 // One recorded run of a system: power-on, boot to login, then each scenario
@@ -35,14 +32,8 @@ export const WRITES = 'writes.bin';
 
 export async function record(system: System, dir: string, nfs: NfsServer, say: (line: string) => void): Promise<Recording> {
   rmSync(join(nfs.exportDir, RECORDS_ON_EXPORT), { force: true });
-  const data = new DataFile(join(dir, WRITES), 'new');
-  const disk = new RecordingDisk(new SectorDisk(openSync(system.image, 'r')), data);
-  const socket = join(dir, 'nbd.sock');
-  rmSync(socket, { force: true });
-  const server: Server = await serveNbd(socket, disk, (err) => say(`nbd: ${err.message}`));
-  const tracker = new PhaseTracker('boot', (phase) => (disk.phase = phase));
-  const guest = Guest.boot({ disk: socket, format: 'nbd', memMiB: 256, nfsPort: nfs.port });
-  guest.onOutput((chunk) => tracker.feed(chunk));
+  const sectors = new SectorDisk(system.image);
+  const { guest, disk, close } = await bootOnNbd(sectors, join(dir, WRITES), join(dir, 'nbd.sock'), nfs.port, (err) => say(`nbd: ${err.message}`));
   try {
     const loginMs = await guest.login('root', 'roroot', 400);
     const loginAt = disk.requests.length;
@@ -55,7 +46,7 @@ export async function record(system: System, dir: string, nfs: NfsServer, say: (
     await sh('echo roroot-phase: idle');
     await sh(system.setup);
     const failedUnits = (await sh('systemctl --failed --plain --no-legend | cut -d" " -f1')).split('\n').filter((u) => u);
-    await sh(`mkdir -p ${system.sentinel.replace(/\/[^/]+$/, '')} && echo '${SENTINEL_TEXT}' > ${system.sentinel} && sync`);
+    await sh(`mkdir -p ${posix.dirname(system.sentinel)} && echo '${SENTINEL_TEXT}' > ${system.sentinel} && sync`);
     const sentinelAt = disk.requests.length;
 
     await sh('echo roroot-phase: log-storm');
@@ -79,9 +70,8 @@ export async function record(system: System, dir: string, nfs: NfsServer, say: (
     writeFileSync(join(dir, 'recording.json'), JSON.stringify(rec, null, 1) + '\n');
     return rec;
   } finally {
-    guest.kill();
+    close();
+    sectors.close();
     writeFileSync(join(dir, 'console.log'), guest.console);
-    server.close();
-    data.close();
   }
 }

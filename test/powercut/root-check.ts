@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { clip, type Piece } from './crash-state';
-import { readFully } from './sector-disk';
+import { copyRange, readFully } from './sector-disk';
 
 // Tier 1: is the root filesystem of a crash state one the next boot can
 // mount as it is? The root partition is copied out of the base image once;
@@ -70,13 +70,13 @@ export class RootChecker {
     if (known) return known;
     const fd = openSync(this.copy, 'r+');
     try {
-      for (const p of mine) this.copyInto(fd, this.writesFd, p.at, p.offset, p.length);
+      for (const p of mine) copyRange(this.writesFd, p.at, fd, p.offset, p.length);
       const result = { ...this.fsck(fd), writes: mine.length };
       this.seen.set(key, result);
       return result;
     } finally {
       // Back to the pristine root: the base's bytes where the state wrote.
-      for (const p of mine) this.copyInto(fd, this.baseFd, this.part.start + p.offset, p.offset, p.length);
+      for (const p of mine) copyRange(this.baseFd, this.part.start + p.offset, fd, p.offset, p.length);
       closeSync(fd);
     }
   }
@@ -102,13 +102,6 @@ export class RootChecker {
 
   private takeBack() {
     if (existsSync(this.undo)) run('e2undo', [this.undo, this.copy]);
-  }
-
-  private copyInto(to: number, from: number, fromPos: number, toPos: number, length: number) {
-    const buf = Buffer.alloc(length);
-    readFully(from, buf, 0, length, fromPos);
-    let done = 0;
-    while (done < length) done += writeSync(to, buf, done, length - done, toPos + done);
   }
 
   close() {

@@ -24,9 +24,9 @@ export function cutPoints(requests: Request[], rec: Recording, scenario: Scenari
   return requests.filter(inside).map((r) => r.i + 1);
 }
 
-const touches = (r: Request, part: Partition) => r.op === 'write' && r.offset < part.start + part.size && r.offset + r.length > part.start;
+export const touchesPartition = (r: Request, part: Partition) => r.op === 'write' && r.offset < part.start + part.size && r.offset + r.length > part.start;
 
 // The invariant: the root is written only inside a declared window.
 export function rootWritesOutsideWindows(requests: Request[], part: Partition): Request[] {
-  return requests.filter((r) => touches(r, part) && r.phase !== RW_WINDOW);
+  return requests.filter((r) => touchesPartition(r, part) && r.phase !== RW_WINDOW);
 }

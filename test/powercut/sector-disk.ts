@@ -12,8 +12,8 @@ export const SECTOR = 512;
 
 // Where a sector's current data is: file index and byte position, packed in
 // one number (positions are whole sectors, so the low bits are free).
-const FILE_BITS = 8;
-const pack = (file: number, pos: number) => pos * FILE_BITS + file;
+const MAX_FILES = 8;
+const pack = (file: number, pos: number) => pos * MAX_FILES + file;
 
 export interface Extent {
   offset: number; // bytes on the disk, sector-aligned
@@ -25,15 +25,22 @@ export interface Extent {
 export class SectorDisk {
   private readonly sectors = new Map<number, number>();
   private readonly files: number[] = [];
+  private readonly baseFd: number;
   readonly size: number;
 
-  constructor(private readonly baseFd: number) {
-    this.size = fstatSync(baseFd).size;
+  constructor(base: string) {
+    this.baseFd = openSync(base, 'r');
+    this.size = fstatSync(this.baseFd).size;
+  }
+
+  // The base only: the data files are their owners' to close.
+  close() {
+    closeSync(this.baseFd);
   }
 
   // A data file the disk may point into; returns its index.
   addFile(fd: number): number {
-    if (this.files.length === FILE_BITS) throw new Error('too many data files');
+    if (this.files.length === MAX_FILES) throw new Error('too many data files');
     this.files.push(fd);
     return this.files.length - 1;
   }
@@ -55,8 +62,8 @@ export class SectorDisk {
     for (let s = 0; s < length / SECTOR; s++) {
       const sector = offset / SECTOR + s;
       const loc = this.sectors.get(sector);
-      const file = loc === undefined ? -1 : loc % FILE_BITS;
-      const pos = loc === undefined ? sector * SECTOR : (loc - file) / FILE_BITS;
+      const file = loc === undefined ? -1 : loc % MAX_FILES;
+      const pos = loc === undefined ? sector * SECTOR : (loc - file) / MAX_FILES;
       if (run && run.file === file && run.pos + run.length === pos) run.length += SECTOR;
       else {
         flush();
@@ -68,20 +75,19 @@ export class SectorDisk {
   }
 }
 
-// An append-only data file: each write's data, once, in request order.
+// An append-only data file, made new: each write's data, once, in request
+// order.
 export class DataFile {
   readonly fd: number;
-  private end: number;
+  private end = 0;
 
-  constructor(path: string, mode: 'new' | 'read') {
-    this.fd = openSync(path, mode === 'new' ? 'w+' : 'r');
-    this.end = fstatSync(this.fd).size;
+  constructor(path: string) {
+    this.fd = openSync(path, 'w+');
   }
 
   append(data: Buffer): number {
     const at = this.end;
-    let done = 0;
-    while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, at + done);
+    writeFully(this.fd, data, at);
     this.end += data.length;
     return at;
   }
@@ -106,6 +112,17 @@ export function readFully(fd: number, into: Buffer, at: number, length: number, 
     }
     done += n;
   }
+}
+
+export function writeFully(fd: number, data: Buffer, pos: number) {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, pos + done);
+}
+
+export function copyRange(from: number, fromPos: number, to: number, toPos: number, length: number) {
+  const buf = Buffer.alloc(length);
+  readFully(from, buf, 0, length, fromPos);
+  writeFully(to, buf, toPos);
 }
 
 // The hash the request log keeps of each write's data.

@@ -1,16 +1,14 @@
 import { closeSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Guest } from '../../board/guest';
 import type { NfsServer } from '../../board/nfs-server';
 import type { CrashState } from './crash-state';
-import { serveNbd } from './nbd-server';
+import { bootOnNbd } from './nbd-guest';
 import { nfsCut, type NfsCut } from './nfs-cut';
-import { PhaseTracker } from './phases';
 import { WRITES, type Recording } from './record';
-import { RecordingDisk, type Request } from './request-log';
+import type { Request } from './request-log';
 import type { Partition, RootVerdict } from './root-check';
-import { DataFile, SectorDisk } from './sector-disk';
-import { rootWritesOutsideWindows } from './scenarios';
+import { SectorDisk } from './sector-disk';
+import { rootWritesOutsideWindows, touchesPartition } from './scenarios';
 import { SENTINEL_TEXT, type System } from './systems';
 
 // Tier 2: boot a crash state as the router would after power came back,
@@ -30,17 +28,10 @@ const LOGIN_TIMEOUT_SEC = 300;
 
 export async function bootState(system: System, rec: Recording, recDir: string, state: CrashState, verdict: RootVerdict, scenario: string, part: Partition, nfs: NfsServer, work: string): Promise<Tier2Result> {
   const recorded = openSync(join(recDir, WRITES), 'r');
-  const sectors = new SectorDisk(openSync(system.image, 'r'));
+  const sectors = new SectorDisk(system.image);
   const file = sectors.addFile(recorded);
   for (const p of state.pieces) sectors.place({ ...p, file });
-  const data = new DataFile(join(work, 'tier2-writes.bin'), 'new');
-  const disk = new RecordingDisk(sectors, data);
-  const socket = join(work, 'tier2.sock');
-  rmSync(socket, { force: true });
-  const server = await serveNbd(socket, disk);
-  const tracker = new PhaseTracker('boot', (phase) => (disk.phase = phase));
-  const guest = Guest.boot({ disk: socket, format: 'nbd', memMiB: 256, nfsPort: nfs.port });
-  guest.onOutput((chunk) => tracker.feed(chunk));
+  const { guest, disk, close } = await bootOnNbd(sectors, join(work, 'tier2-writes.bin'), join(work, 'tier2.sock'), nfs.port);
   const problems: string[] = [];
   let loginMs: number | null = null;
   let cut: NfsCut | null = null;
@@ -80,7 +71,7 @@ export async function bootState(system: System, rec: Recording, recDir: string, 
       // it when it mounts the root, before roroot runs and writes anything
       // (its first write is the scratch mkfs). Those writes finish the
       // window's own work; a root write after that is a bug even here.
-      const firstElsewhere = disk.requests.find((r) => r.op === 'write' && (r.offset + r.length <= part.start || r.offset >= part.start + part.size));
+      const firstElsewhere = disk.requests.find((r) => r.op === 'write' && !touchesPartition(r, part));
       const atMount = (r: Request) => verdict === 'replay' && (!firstElsewhere || r.i < firstElsewhere.i);
       const outside = rootWritesOutsideWindows(disk.requests, part);
       replayWrites = outside.filter(atMount).length;
@@ -89,10 +80,15 @@ export async function bootState(system: System, rec: Recording, recDir: string, 
     }
     return { loginMs, problems, nfs: cut, replayWrites };
   } finally {
-    guest.kill();
-    server.close();
-    data.close();
+    close();
+    sectors.close();
     closeSync(recorded);
     rmSync(join(work, 'tier2-writes.bin'), { force: true });
   }
+}
+
+// One line for the console: how the boot went.
+export function describeBoot(r: Tier2Result): string {
+  const login = r.loginMs === null ? 'NO LOGIN' : `login after ${(r.loginMs / 1000).toFixed(1)} s`;
+  return `${login}${r.replayWrites ? `, journal replayed at mount (${r.replayWrites} writes)` : ''}`;
 }

@@ -1,0 +1,37 @@
+import { rmSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { Guest } from '../../board/guest';
+import { serveNbd } from './nbd-server';
+import { PhaseTracker } from './phases';
+import { RecordingDisk } from './request-log';
+import { DataFile, type SectorDisk } from './sector-disk';
+
+// A guest on the harness's disk: `sectors` served over NBD on `socket`,
+// every request logged with the phase the console shows, each write's data
+// appended to a new `dataFile`. The recording and every tier-2 boot start
+// their guest this way.
+
+export interface NbdGuest {
+  guest: Guest;
+  disk: RecordingDisk;
+  close(): void; // the guest killed, the server and the data file closed
+}
+
+export async function bootOnNbd(sectors: SectorDisk, dataFile: string, socket: string, nfsPort: number, onError?: (err: Error) => void): Promise<NbdGuest> {
+  const data = new DataFile(dataFile);
+  const disk = new RecordingDisk(sectors, data);
+  rmSync(socket, { force: true });
+  const server: Server = await serveNbd(socket, disk, onError);
+  const tracker = new PhaseTracker('boot', (phase) => (disk.phase = phase));
+  const guest = Guest.boot({ disk: socket, format: 'nbd', memMiB: 256, nfsPort });
+  guest.onOutput((chunk) => tracker.feed(chunk));
+  return {
+    guest,
+    disk,
+    close() {
+      guest.kill();
+      server.close();
+      data.close();
+    },
+  };
+}
