@@ -60,6 +60,8 @@ BOARD ?= qemu-x86_64
 IMAGE := build/image/$(BOARD).img
 # The fleet's one shared image (board/qemu-fleet.conf).
 FLEET_IMAGE := build/image/qemu-fleet.img
+# sysvinit and a static /dev on the read-only root (board/qemu-static-dev.conf).
+STATIC_DEV_IMAGE := build/image/qemu-static-dev.img
 image: $(IMAGE)
 build/board/image.js: node_modules/.installed board/image.ts board/rootfs.ts $(SOURCES)
 	$(ESBUILD) board/image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
@@ -69,7 +71,7 @@ build/board/plain-image.js: node_modules/.installed board/plain-image.ts
 	$(ESBUILD) board/plain-image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
 $(PLAIN_IMAGE): $(IMAGE) build/board/plain-image.js
 	node build/board/plain-image.js --from $(IMAGE) --out $@
-build/image/%.img: board/%.conf build/board/image.js $(DEB) | host-deps image-deps
+build/image/%.img: board/%.conf board/static-dev-udev build/board/image.js $(DEB) | host-deps image-deps
 	node build/board/image.js --board $< --deb $(DEB) --out $@
 
 typecheck: node_modules/.installed
@@ -86,7 +88,7 @@ unit-test: build/test/.built dist/roroot.js
 	node build/test/run.js --unit
 
 # The VM tests boot the reference image: it is built first (cached rootfs).
-test: host-deps typecheck build/test/.built dist/roroot.js $(SHIM) $(IMAGE) $(PLAIN_IMAGE) $(FLEET_IMAGE)
+test: host-deps typecheck build/test/.built dist/roroot.js $(SHIM) $(IMAGE) $(PLAIN_IMAGE) $(FLEET_IMAGE) $(STATIC_DEV_IMAGE)
 	node build/test/run.js
 
 build/demo/loop-demo.js: node_modules/.installed test/demo/loop-demo.ts $(TEST_SUPPORT)

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import minimist from 'minimist';
@@ -43,6 +43,57 @@ function rorootConf(b: Board): string {
   ].join('\n');
 }
 
+// sysvinit boards. One getty, on the board's serial console: the stock
+// inittab's gettys on tty1-6 go, as a router has no screen, and without
+// devtmpfs their nodes do not exist, so init would respawn them forever.
+// nfs-common's rc script starts statd unless told not to; statd wants
+// /var/lib/nfs writable and failed at every boot, and roroot mounts its
+// NFS with nolock, so no statd is needed.
+function sysvinitSetup(tree: string, b: Board) {
+  const inittab = readFileSync(join(tree, 'etc/inittab'), 'utf8').replace(/^([1-6]:\d+:respawn:\/sbin\/getty .* tty[1-6])$/gm, '#$1');
+  writeFileSync(join(tree, 'etc/inittab'), `${inittab}\nT0:2345:respawn:/sbin/getty -L ${b.console} ${b.consoleSpeed} vt100\n`);
+  const nfs = join(tree, 'etc/default/nfs-common');
+  writeFileSync(nfs, readFileSync(nfs, 'utf8').replace(/^NEED_STATD=.*$/m, 'NEED_STATD=no'));
+}
+
+// Block majors of the disks a board names. virtio_blk asks for a dynamic
+// major and gets the first one the kernel hands out, 254, as it is the
+// first block driver in this initramfs to ask (static-dev.vm.test checks it
+// against /sys/block/vda/dev).
+const DISK_MAJORS: Record<string, { major: number; minorsPerDisk: number }> = { vd: { major: 254, minorsPerDisk: 16 }, sd: { major: 8, minorsPerDisk: 16 }, hd: { major: 3, minorsPerDisk: 64 } };
+
+// DEV=static: the nodes the router needs live on the read-only root, as on
+// a system from before devtmpfs. The initramfs keeps its devtmpfs to itself
+// (board/static-dev-udev, over initramfs-tools' init-bottom/udev that moves
+// it onto the root), and udev's rcS script, which would mount one, is off.
+function staticDev(tree: string, b: Board) {
+  const disk = /^\/dev\/([a-z]+?)([a-z])$/.exec(b.disk);
+  const kind = disk ? DISK_MAJORS[disk[1]] : undefined;
+  if (!disk || !kind) throw new Error(`DEV=static: no static node rule for DISK=${b.disk}`);
+  const first = (disk[2].charCodeAt(0) - 97) * kind.minorsPerDisk;
+  const partitions = layoutFor(b, '00000000').partitions.length;
+  const console = /^ttyS(\d+)$/.exec(b.console);
+  if (!console) throw new Error(`DEV=static: CONSOLE=${b.console} is not a serial port`);
+  // No mknod -m: it sets the mode through /proc, which the chroot lacks.
+  const node = (name: string, type: string, major: number, minor: number, mode: string, group: string) => `rm -f ${name}; mknod ${name} ${type} ${major} ${minor}; chmod ${mode} ${name}; chgrp ${group} ${name}`;
+  const name = b.disk.slice('/dev/'.length);
+  const nodes = [
+    node('console', 'c', 5, 1, '600', 'root'),
+    // 0620 root:tty, as login leaves a tty it owns, not udev's 0660
+    // root:dialout: chown/chmod at login fail with EROFS here, and the shim
+    // excuses that only for a tty no one else can read (OpenSSH's rule).
+    node(b.console, 'c', 4, 64 + Number(console[1]), '620', 'tty'),
+    node('kmsg', 'c', 1, 11, '644', 'root'),
+    node(name, 'b', kind.major, first, '660', 'disk'),
+    ...Array.from({ length: partitions }, (_, i) => node(`${name}${i + 1}`, 'b', kind.major, first + i + 1, '660', 'disk')),
+  ];
+  sh('chroot', [tree, 'sh', '-euc', `cd /dev\n${nodes.join('\n')}`]);
+  mkdirSync(join(tree, 'etc/initramfs-tools/scripts/init-bottom'), { recursive: true });
+  copyFileSync(join(repo, 'board/static-dev-udev'), join(tree, 'etc/initramfs-tools/scripts/init-bottom/udev'));
+  chmodSync(join(tree, 'etc/initramfs-tools/scripts/init-bottom/udev'), 0o755);
+  if (b.init === 'sysvinit') sh('chroot', [tree, 'update-rc.d', 'udev', 'disable', 'S']);
+}
+
 function readBoard(): Board {
   const problems: string[] = [];
   const board = loadBoard(boardFile, (line) => problems.push(line));
@@ -53,7 +104,7 @@ function readBoard(): Board {
 function main() {
   const t0 = Date.now();
   const b = readBoard();
-  const tar = rootfsTarball(cacheDir, say);
+  const tar = rootfsTarball(cacheDir, say, b.init);
   const work = mkdtempSync(join(tmpdir(), 'roroot-image-'));
   const tree = join(work, 'rootfs');
   let loop: string | null = null;
@@ -72,9 +123,12 @@ function main() {
     // the router's to ask). A router learns its resolver from its network.
     writeFileSync(join(tree, 'etc/resolv.conf'), '# no resolver: the network configuration writes one\n');
     sh('chroot', [tree, 'chpasswd'], `root:${password}\n`);
-    // e2scrub checks LVM snapshots of mounted ext4 filesystems: there are
-    // none on a router, and its reaper hung boots whose NFS was down.
-    for (const unit of ['e2scrub_reap.service', 'e2scrub_all.timer']) symlinkSync('/dev/null', join(tree, 'etc/systemd/system', unit));
+    if (b.init === 'systemd') {
+      // e2scrub checks LVM snapshots of mounted ext4 filesystems: there are
+      // none on a router, and its reaper hung boots whose NFS was down.
+      for (const unit of ['e2scrub_reap.service', 'e2scrub_all.timer']) symlinkSync('/dev/null', join(tree, 'etc/systemd/system', unit));
+    } else sysvinitSetup(tree, b);
+    if (b.dev === 'static') staticDev(tree, b);
     copyFileSync(deb, join(tree, 'root/roroot.deb'));
     // dpkg and update-initramfs want /proc, /sys and /dev: in a private
     // mount namespace, so nothing of this machine is touched.
