@@ -25,15 +25,23 @@ const PSEUDO: { target: string; fstype: string; options: string[]; devtmpfs?: tr
   { target: '/dev/pts', fstype: 'devpts', options: ['nosuid', 'noexec', 'gid=5', 'mode=0620', 'ptmxmode=000'] },
 ];
 
+// Whether the boot stage acts at all, and why: from the config alone, so
+// that the costlier probes can be skipped when it does not.
+export function activation(config: Config): { active: boolean; reason: string } {
+  if (config.cmdline.readonlyroot === false) return { active: false, reason: 'noreadonlyroot on the kernel command line' };
+  if (config.cmdline.readonlyroot === true) return { active: true, reason: 'readonlyroot on the kernel command line' };
+  if (config.settings.readonly) return { active: true, reason: 'READONLY=yes' };
+  if (config.settings.temporaryState) return { active: true, reason: 'TEMPORARY_STATE=yes' };
+  return { active: false, reason: 'READONLY=no and TEMPORARY_STATE=no' };
+}
+
 export function planBoot(config: Config, facts: Facts): Plan {
   const plan: Plan = { active: false, reason: '', steps: [], notes: [], configErrors: config.diagnostics.map(formatDiagnostic), warnings: [] };
-  const s = config.settings;
-  if (config.cmdline.readonlyroot === false) return { ...plan, reason: 'noreadonlyroot on the kernel command line' };
-  if (config.cmdline.readonlyroot === true) plan.reason = 'readonlyroot on the kernel command line';
-  else if (s.readonly) plan.reason = 'READONLY=yes';
-  else if (s.temporaryState) plan.reason = 'TEMPORARY_STATE=yes';
-  else return { ...plan, reason: 'READONLY=no and TEMPORARY_STATE=no' };
+  const { active, reason } = activation(config);
+  if (!active) return { ...plan, reason };
   plan.active = true;
+  plan.reason = reason;
+  const s = config.settings;
 
   planPseudo(config, facts, plan);
   planMtabCheck(facts, plan);
