@@ -6,11 +6,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Guest } from '../board/guest';
 
-// The static-/dev board (board/qemu-static-dev.conf): sysvinit, no udev,
-// the device nodes on the read-only root. chown/chmod of the login tty fail
-// there with EROFS, and the serial-console login must still work, through
-// roroot's /bin/login wrapper and its EROFS shim. One boot of a qcow2
-// overlay; the image is never written.
+// The static-/dev board (board/qemu-static-dev.conf): sysvinit, no udev
+// once the root is up, the device nodes on the read-only root. chown/chmod
+// of the login tty fail there with EROFS, and the serial-console login must
+// still work, through roroot's /bin/login wrapper and its EROFS shim. One
+// boot of a qcow2 overlay; the image is never written.
 
 const t = suite('static /dev board (QEMU, sysvinit, serial console)');
 const IMAGE = resolve(__dirname, '../../build/image/qemu-static-dev.img');

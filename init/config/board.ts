@@ -71,6 +71,8 @@ export function parseBoard(name: string, file: string, text: string): { board: B
   if (!rwFs) bad('RW_FS', 'ext2, ext3 or ext4');
   if (!init) bad('INIT', 'systemd or sysvinit');
   if (!dev) bad('DEV', 'devtmpfs or static');
+  // systemd mounts a devtmpfs on /dev itself, whatever is on the root.
+  if (dev === 'static' && init === 'systemd') diagnostics.push({ file, line: line('DEV'), message: 'DEV=static: needs INIT=sysvinit (systemd mounts devtmpfs on /dev itself)' });
   if (!get('DISK').startsWith('/dev/')) bad('DISK', 'a /dev path');
   const scratch = parseScratch(get('SCRATCH'));
   if (!scratch) bad('SCRATCH', 'partition, tmpfs or a /dev path (a disk of its own)');

@@ -17,6 +17,14 @@ t('the shipped board profiles parse without a problem', () => {
   assert.is(board('qemu-x86_64').disk, '/dev/vda');
   assert.is(board('pc-router').rwFs, 'ext2');
   assert.equal(board('qemu-fleet').scratch, { kind: 'disk', device: '/dev/vdb' });
+  assert.equal([board('qemu-static-dev').init, board('qemu-static-dev').dev], ['sysvinit', 'static']);
+});
+
+t('a static /dev needs sysvinit: systemd mounts devtmpfs over it', () => {
+  const file = join(__dirname, '../../../board/qemu-static-dev.conf');
+  const { board: b, diagnostics } = parseBoard('x', 'x.conf', readFileSync(file, 'utf8').replace('INIT=sysvinit', 'INIT=systemd'));
+  assert.is(b, null);
+  assert.equal(diagnostics.map((d) => `${d.line}: ${d.message}`), ['25: DEV=static: needs INIT=sysvinit (systemd mounts devtmpfs on /dev itself)']);
 });
 
 t('a bad profile is reported key by key', () => {
