@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import minimist from 'minimist';
 import type { Board } from '../init/config/board';
-import { layoutFor } from '../init/flash/layout';
+import { layoutFor, type Layout } from '../init/flash/layout';
 import { loadBoard } from '../init/flash/load-board';
 import { DEFAULT_CACHE, rootfsTarball } from './rootfs';
 
@@ -56,22 +56,23 @@ function sysvinitSetup(tree: string, b: Board) {
   writeFileSync(nfs, readFileSync(nfs, 'utf8').replace(/^NEED_STATD=.*$/m, 'NEED_STATD=no'));
 }
 
-// Block majors of the disks a board names. virtio_blk asks for a dynamic
+// Block majors of the disks a board names (vdX, sdX; no kernel names a
+// disk hdX since the old IDE drivers went). virtio_blk asks for a dynamic
 // major and gets the first one the kernel hands out, 254, as it is the
 // first block driver in this initramfs to ask (static-dev.vm.test checks it
 // against /sys/block/vda/dev).
-const DISK_MAJORS: Record<string, { major: number; minorsPerDisk: number }> = { vd: { major: 254, minorsPerDisk: 16 }, sd: { major: 8, minorsPerDisk: 16 }, hd: { major: 3, minorsPerDisk: 64 } };
+const DISK_MAJORS: Record<string, { major: number; minorsPerDisk: number }> = { vd: { major: 254, minorsPerDisk: 16 }, sd: { major: 8, minorsPerDisk: 16 } };
 
 // DEV=static: the nodes the router needs live on the read-only root, as on
 // a system from before devtmpfs. The initramfs keeps its devtmpfs to itself
 // (board/static-dev-udev, over initramfs-tools' init-bottom/udev that moves
-// it onto the root), and udev's rcS script, which would mount one, is off.
-function staticDev(tree: string, b: Board) {
+// it onto the root), and udev's rcS script, which would mount one, is off
+// (a static /dev comes with sysvinit: parseBoard refuses it with systemd).
+function staticDev(tree: string, b: Board, layout: Layout) {
   const disk = /^\/dev\/([a-z]+?)([a-z])$/.exec(b.disk);
   const kind = disk ? DISK_MAJORS[disk[1]] : undefined;
   if (!disk || !kind) throw new Error(`DEV=static: no static node rule for DISK=${b.disk}`);
   const first = (disk[2].charCodeAt(0) - 97) * kind.minorsPerDisk;
-  const partitions = layoutFor(b, '00000000').partitions.length;
   const console = /^ttyS(\d+)$/.exec(b.console);
   if (!console) throw new Error(`DEV=static: CONSOLE=${b.console} is not a serial port`);
   // No mknod -m: it sets the mode through /proc, which the chroot lacks.
@@ -85,13 +86,13 @@ function staticDev(tree: string, b: Board) {
     node(b.console, 'c', 4, 64 + Number(console[1]), '620', 'tty'),
     node('kmsg', 'c', 1, 11, '644', 'root'),
     node(name, 'b', kind.major, first, '660', 'disk'),
-    ...Array.from({ length: partitions }, (_, i) => node(`${name}${i + 1}`, 'b', kind.major, first + i + 1, '660', 'disk')),
+    ...layout.partitions.map((p) => node(`${name}${p.number}`, 'b', kind.major, first + p.number, '660', 'disk')),
   ];
   sh('chroot', [tree, 'sh', '-euc', `cd /dev\n${nodes.join('\n')}`]);
   mkdirSync(join(tree, 'etc/initramfs-tools/scripts/init-bottom'), { recursive: true });
   copyFileSync(join(repo, 'board/static-dev-udev'), join(tree, 'etc/initramfs-tools/scripts/init-bottom/udev'));
   chmodSync(join(tree, 'etc/initramfs-tools/scripts/init-bottom/udev'), 0o755);
-  if (b.init === 'sysvinit') sh('chroot', [tree, 'update-rc.d', 'udev', 'disable', 'S']);
+  sh('chroot', [tree, 'update-rc.d', 'udev', 'disable', 'S']);
 }
 
 function readBoard(): Board {
@@ -104,6 +105,8 @@ function readBoard(): Board {
 function main() {
   const t0 = Date.now();
   const b = readBoard();
+  // Sizes and partitions only: roroot flash gives the disk its own id.
+  const layout = layoutFor(b, '00000000');
   const tar = rootfsTarball(cacheDir, say, b.init);
   const work = mkdtempSync(join(tmpdir(), 'roroot-image-'));
   const tree = join(work, 'rootfs');
@@ -128,7 +131,7 @@ function main() {
       // none on a router, and its reaper hung boots whose NFS was down.
       for (const unit of ['e2scrub_reap.service', 'e2scrub_all.timer']) symlinkSync('/dev/null', join(tree, 'etc/systemd/system', unit));
     } else sysvinitSetup(tree, b);
-    if (b.dev === 'static') staticDev(tree, b);
+    if (b.dev === 'static') staticDev(tree, b, layout);
     copyFileSync(deb, join(tree, 'root/roroot.deb'));
     // dpkg and update-initramfs want /proc, /sys and /dev: in a private
     // mount namespace, so nothing of this machine is touched.
@@ -136,7 +139,7 @@ function main() {
 chroot ${tree} dpkg -i /root/roroot.deb`]);
     rmSync(join(tree, 'root/roroot.deb'));
 
-    const sizeMiB = layoutFor(b, '00000000').minDiskMiB;
+    const sizeMiB = layout.minDiskMiB;
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(`${out}.tmp`, '');
     truncateSync(`${out}.tmp`, sizeMiB * 1024 * 1024);

@@ -9,7 +9,7 @@ export interface ModulesFact {
   release: string; // uname -r
   dir: string; // system path of the release's module directory
   exists: boolean; // the directory is there (a kernel without modules has none)
-  dep: { mtimeMs: number; size: number } | null; // modules.dep, null: missing
+  dep: { size: number } | null; // modules.dep, null: missing (its age is find's -newer, in the probe)
   newer: string | null; // a module, modules.order or modules.builtin* newer than modules.dep (any, when it is empty)
   error: string | null; // why that could not be found out: modules.dep is then taken as current
 }

@@ -34,7 +34,7 @@ export async function probeModules(root: string, release: string): Promise<Modul
   fact.exists = true;
   const dep = statSync(`${host}/modules.dep`, { throwIfNoEntry: false });
   if (!dep) return fact;
-  fact.dep = { mtimeMs: dep.mtimeMs, size: dep.size };
+  fact.dep = { size: dep.size };
   const names = [...MODULE_NAMES.flatMap((n) => ['-name', n, '-o']), ...INPUTS.flatMap((n) => ['-path', `${host}/${n}`, '-o'])].slice(0, -1);
   // An empty modules.dep is stale if there is any input at all.
   const newer = dep.size > 0 ? ['-newer', `${host}/modules.dep`] : [];

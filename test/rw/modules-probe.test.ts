@@ -38,7 +38,7 @@ t.after.each(() => rmSync(root, { recursive: true, force: true }));
 
 t('current: nothing newer (build/ is not followed)', async () => {
   const f = await probeModules(root, R);
-  assert.equal(f, { release: R, dir: `/usr/lib/modules/${R}`, exists: true, dep: { mtimeMs: 2000_000, size: 23 }, newer: null, error: null });
+  assert.equal(f, { release: R, dir: `/usr/lib/modules/${R}`, exists: true, dep: { size: 23 }, newer: null, error: null });
 });
 
 t('a module touched, or modules.order, after modules.dep: named', async () => {
