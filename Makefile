@@ -10,7 +10,7 @@ TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts') $(wildcard b
 
 # Debian packages the tests need on the host (mkfs, sfdisk, partx,
 # losetup, unshare, findmnt, cp).
-HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev
+HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev kmod
 
 .PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image fleet bench powercut powercut-replay clean
 

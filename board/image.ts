@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import minimist from 'minimist';
 import type { Board } from '../init/config/board';
+import { setSettings } from '../init/config/settings';
 import { layoutFor, type Layout } from '../init/flash/layout';
 import { loadBoard } from '../init/flash/load-board';
 import { DEFAULT_CACHE, rootfsTarball } from './rootfs';
@@ -29,18 +30,24 @@ function sh(cmd: string, argv: string[], input?: string): string {
 }
 const say = (line: string) => process.stdout.write(`image: ${line}\n`);
 
-// The board's roroot.conf keys, as the boot stage reads them.
+// The board's roroot.conf keys, written through the one writer of that
+// file (as the boot stage reads them). BOOTLOADER=flash: roroot flash
+// writes fstab and extlinux.conf, init= included, so the package's
+// `roroot install` (run by dpkg -i below) need not find a bootloader.
 function rorootConf(b: Board): string {
-  return [
+  return setSettings(
+    null,
+    {
+      VOLATILE: b.volatile.join(' '),
+      ...(b.remote ? { REMOTE: b.remote } : {}),
+      ...(b.persistent.length > 0 ? { PERSISTENT: b.persistent.join(' ') } : {}),
+      ...(b.clientState ? { CLIENTSTATE: b.clientState } : {}),
+      STATE_LABEL: b.stateLabel,
+      DEVTMPFS: b.dev === 'devtmpfs' ? 'yes' : 'no',
+      BOOTLOADER: 'flash',
+    },
     `# ${basename(boardFile)}: written by the image builder; roroot flash adds the disk's own keys.`,
-    `VOLATILE="${b.volatile.join(' ')}"`,
-    ...(b.remote ? [`REMOTE=${b.remote}`] : []),
-    ...(b.persistent.length > 0 ? [`PERSISTENT="${b.persistent.join(' ')}"`] : []),
-    ...(b.clientState ? [`CLIENTSTATE=${b.clientState}`] : []),
-    `STATE_LABEL=${b.stateLabel}`,
-    `DEVTMPFS=${b.dev === 'devtmpfs' ? 'yes' : 'no'}`,
-    '',
-  ].join('\n');
+  );
 }
 
 // sysvinit boards. One getty, on the board's serial console: the stock

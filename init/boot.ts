@@ -1,20 +1,27 @@
 import { spawn } from 'node:child_process';
 import type { Config } from './config/config';
+import { formatDiagnostic } from './config/diagnostic';
+import { parseStateList } from './config/state-list';
 import type { Facts } from './plan/facts';
-import { activation, planBoot, planStateFiles, stateFilesPaths } from './plan/plan';
-import type { Plan } from './plan/steps';
-import { writeRecord, type BootRecord } from './record';
 import type { ModulesFact } from './plan/modules-dep';
-import { probeModules } from './rw/modules-dep';
-import { execute, type ExecContext, type Execution } from './sys/execute';
+import { activation, planBoot, planStateFiles } from './plan/plan';
+import type { Plan } from './plan/steps';
+import { writeRecord, type BootRecord, type Reason } from './record';
+import { performDepmod } from './rw/modules-dep';
+import { execute, type ExecContext, type Execution, type Performers } from './sys/execute';
 import { formatMs, Logger } from './sys/log';
-import { pathFact, probe } from './sys/probe';
-import { readConfig, readText } from './sys/read-config';
+import { probeModules } from './sys/modules-probe';
+import { pathFact, probe, probeOverlay, readMounts } from './sys/probe';
+import { readConfig } from './sys/read-config';
+import { readStateList } from './sys/read-state-list';
+import { SYSTEM_PERFORMERS } from './sys/performers';
 import { VERSION } from './version';
 
 // config -> probe -> plan -> execute, in rounds: the kernel filesystems come
 // first because the command line and the devices can only be read after
 // them, and the state files list only once the state is mounted.
+
+export const PERFORMERS: Performers = { ...SYSTEM_PERFORMERS, depmod: performDepmod };
 
 export interface BootOptions {
   root: string;
@@ -39,7 +46,7 @@ export async function planRound(root: string, cmdline: string | null, release: s
   const config = readConfig(root, cmdline);
   const probeDep = modules === null && release !== null && activation(config).active;
   const [probed, fact] = await Promise.all([probe(root, config), probeDep ? probeModules(root, release) : modules]);
-  const facts = fact ? { ...probed, modules: fact } : probed;
+  const facts: Facts = { ...probed, modules: fact, overlay: config.settings.overlay.length > 0 ? probeOverlay(root, fact?.exists ? fact.dir : null) : null };
   return { config, facts, plan: planBoot(config, facts) };
 }
 
@@ -53,23 +60,23 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
 
   const pseudo = round.plan.steps.filter((s) => s.phase === 'pseudo');
   if (pseudo.length > 0) {
-    merge(exec, await execute(pseudo, ctx));
+    merge(exec, await execute(pseudo, ctx, PERFORMERS));
     log.openKmsg();
     round = await planRound(opts.root, opts.cmdline, opts.release, round.facts.modules);
   }
   const { config, plan } = round;
-  log.info(`boot: ${plan.active ? 'on' : 'off'} (${plan.reason})${plan.active ? '' : ', handing over'}`);
-  for (const e of plan.configErrors) log.warn(`config: ${e}`);
-  for (const w of plan.warnings) log.warn(`plan: ${w}`);
-  for (const n of plan.notes) log.info(`plan: ${n}`);
-  if (round.facts.modules?.exists && !plan.steps.some((s) => s.kind === 'depmod')) log.info(`modules: ${round.facts.modules.dir}/modules.dep is current, no window`);
+  log.info(`boot: ${plan.active ? 'on' : 'off'} (${plan.reason})${plan.active || plan.steps.length > 0 ? '' : ', handing over'}`);
+  sayPlan(plan, log);
+  if (round.facts.modules?.exists && plan.active && !plan.steps.some((s) => s.kind === 'depmod')) log.info(`modules: ${round.facts.modules.dir}/modules.dep is current, no window`);
 
-  if (plan.active && !exec.fatal) {
-    merge(exec, await execute(plan.steps.filter((s) => s.phase !== 'pseudo'), ctx));
-    if (!exec.fatal) await mountStateFiles(round, ctx, exec, plan);
+  if (!exec.fatal) {
+    merge(exec, await execute(plan.steps.filter((s) => s.phase !== 'pseudo'), ctx, PERFORMERS));
+    if (!exec.fatal && plan.active) await mountStateFiles(round, ctx, exec, plan);
   }
   const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const failed = exec.results.filter((r) => r.status === 'failed').length;
+  const reasons = degradedReasons(plan, exec);
+  if (reasons.length > 0) log.warn(`boot: DEGRADED (${reasons.length} reason${reasons.length > 1 ? 's' : ''}): roroot status says why`);
   log.info(`boot: done in ${formatMs(totalMs)} ms, ${exec.results.length} steps, ${failed} failed${exec.fatal ? ', NOTHING USABLE: no writable space' : ''}`);
   const record: BootRecord = {
     version: VERSION,
@@ -82,8 +89,10 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     notes: plan.notes,
     configErrors: plan.configErrors,
     warnings: plan.warnings,
+    degraded: reasons.length > 0,
+    reasons,
   };
-  if (plan.active && ctx.mounted.has(config.settings.rwMount)) {
+  if (ctx.mounted.has(config.settings.rwMount)) {
     try {
       writeRecord(opts.root, config.settings.rwMount, 'boot', record);
     } catch (err) {
@@ -93,6 +102,28 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
   if (exec.retry.length > 0 && opts.background) startBackgroundRetry(opts, log);
   log.close();
   return { ok: !exec.fatal, record };
+}
+
+// The plan's own findings, each at its level: a skipped config line or a
+// fallback chosen up front is a warning (and a degraded reason), a decision
+// that changes nothing an info note.
+export function sayPlan(plan: Plan, log: Logger) {
+  for (const e of plan.configErrors) log.warn(`config: ${e}`);
+  for (const w of plan.warnings) log.warn(`plan: ${w}`);
+  for (const n of plan.notes) log.info(`plan: ${n}`);
+}
+
+// One notion of degraded: every config line skipped, every warning of the
+// plan (a fallback, a refused device or list entry, / read-write), every
+// step that failed, every NFS mount left to the background retry.
+export function degradedReasons(plan: Plan, exec: Execution): Reason[] {
+  const reasons: Reason[] = [...plan.configErrors.map((t) => ({ text: `config: ${t}` })), ...plan.warnings.map((t) => ({ text: t }))];
+  for (const r of exec.results) {
+    if (r.status !== 'failed') continue;
+    const retried = exec.retry.some((s) => s.id === r.id);
+    reasons.push({ text: `${r.phase}: ${r.command}: ${r.error}${retried ? ' (retrying in the background)' : ''}`, ...(retried ? { step: r.id } : {}) });
+  }
+  return reasons;
 }
 
 function merge(into: Execution, from: Execution) {
@@ -105,30 +136,42 @@ function merge(into: Execution, from: Execution) {
 export async function mountStateFiles(round: Round, ctx: ExecContext, exec: Execution, plan: Plan) {
   const s = round.config.settings;
   if (!ctx.mounted.has(s.stateMount)) return;
-  const text = readText(ctx.root, `${s.stateMount}/files`, []);
-  if (text === null) {
-    ctx.log.info(`state-files: no ${s.stateMount}/files, nothing to bind`);
+  const file = `${s.stateMount}/files`;
+  const read = readStateList(ctx.root, s.stateMount);
+  if ('missing' in read) {
+    ctx.log.info(`state-files: no ${file}, nothing to bind`);
     return;
   }
+  if ('error' in read) {
+    const text = `state-files: ${file} ${read.error}`;
+    ctx.log.warn(text);
+    plan.warnings.push(text);
+    return;
+  }
+  const list = parseStateList(file, read.text);
+  const errors = list.diagnostics.map(formatDiagnostic);
   const paths: Facts['paths'] = { ...round.facts.paths };
-  for (const p of stateFilesPaths(text)) paths[p] = pathFact(ctx.root, p);
-  const files = planStateFiles(round.config, { ...round.facts, paths }, text);
-  for (const e of files.configErrors) ctx.log.warn(`config: ${e}`);
-  for (const n of files.notes) ctx.log.info(`plan: ${n}`);
+  for (const e of list.entries) paths[e.path] = pathFact(ctx.root, e.path);
+  // The state is mounted now, and what it holds is a fact of this round.
+  const files = planStateFiles(round.config, { ...round.facts, paths, mounts: readMounts(ctx.root) }, list.entries, file);
+  files.configErrors.push(...errors);
+  sayPlan(files, ctx.log);
   plan.notes.push(...files.notes);
   plan.configErrors.push(...files.configErrors);
-  merge(exec, await execute(files.steps, ctx));
+  plan.warnings.push(...files.warnings);
+  merge(exec, await execute(files.steps, ctx, PERFORMERS));
 }
 
 // NFS did not answer within its bound: boot goes on, and a detached
 // `roroot mount-persistent` keeps trying. It survives the exec of the real
-// init (it is our child, and init inherits its parentage).
+// init (it is our child, and init inherits its parentage). It says each
+// attempt in the kernel log only, below the console's level: the console
+// belongs to getty by then; it says on the console when the state changes.
 function startBackgroundRetry(opts: BootOptions, log: Logger) {
-  const args = [process.argv[1], 'mount-persistent', '--root', opts.root];
+  const args = [process.argv[1], 'mount-persistent', '--root', opts.root, '--quiet'];
   if (opts.kmsg) args.push('--kmsg', opts.kmsg);
   if (opts.cmdline !== null) args.push('--cmdline', opts.cmdline);
   try {
-    // Its lines go to the kernel log; the console belongs to getty by then.
     const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore' });
     child.on('error', (err) => log.error(`boot: NFS retry: ${err.message}`));
     child.unref();

@@ -10,6 +10,8 @@ import { renderPlan } from './plan/render';
 import { maintenance } from './rw/maintenance';
 import { collectStatus, renderStatus } from './status';
 import { hostPath } from './sys/root-path';
+import { CommandError } from './sys/spawn';
+import { UnsafeCopyError } from './sys/tree-copy';
 import { VERSION } from './version';
 
 // The `roroot` command. Each subcommand: its flags, its help, its action.
@@ -69,19 +71,22 @@ ${RELEASE}
     run: (p) => showPlan(rootFlag(p.flags), (p.flags.cmdline as string | undefined) ?? null, releaseFlag(p), !!p.flags.json),
   },
   status: {
-    summary: 'what is mounted, which places are writable, the last boot',
+    summary: 'degraded or not and why, what is mounted, which places are writable, the last boot',
     usage: 'roroot status [--root DIR] [--json]',
-    help: `Shows the root's mount state, the scratch, state and remote stores with
-their free space, every volatile and persistent place and whether it is in
-place, and the last boot's steps with their durations.
+    help: `Says DEGRADED and every reason first when the router is not as configured
+(a fallback taken, a device or a store entry refused, a step failed, NFS
+still retried, / read-write, a scratch 90% full). Then the root's mount
+state, the scratch, state and remote stores with their free space, every
+writable place as its kind checks it, and the last boot's steps with
+their durations. Exit 1 when degraded.
 
 ${COMMON}
-  --json          as JSON`,
+  --json          as JSON (top-level "degraded" and "reasons")`,
     flags: { string: ['root'], boolean: ['json'], positional: false },
     run: async (p) => {
       const st = collectStatus(rootFlag(p.flags));
       print(p.flags.json ? JSON.stringify(st, null, 1) : renderStatus(st));
-      return 0;
+      return st.degraded ? 1 : 0;
     },
   },
   install: {
@@ -94,12 +99,18 @@ its place; makes /etc/mtab a link to /proc/mounts; marks / "ro" in
 /etc/default/grub. Records every change so that uninstall undoes exactly
 that. Running it again changes nothing.
 
+Refuses, changing nothing, a system that would not boot read-only: roroot
+off in the config (READONLY=no), no line for / in /etc/fstab, no bootloader
+it can give init= (extlinux.conf, or GRUB with update-grub, which it runs).
+BOOTLOADER=flash in roroot.conf: roroot flash writes fstab and extlinux.conf.
+
 ${COMMON}
   --volatile LIST the volatile paths (default: VOLATILE from the config, else
-                  ${DEFAULT_VOLATILE.join(' ')})`,
-    flags: { string: ['root', 'volatile'], boolean: [], positional: false },
+                  ${DEFAULT_VOLATILE.join(' ')})
+  --readonly      set READONLY=yes in /etc/roroot.conf (Fedora's file says no)`,
+    flags: { string: ['root', 'volatile'], boolean: ['readonly'], positional: false },
     run: async (p) =>
-      install({ root: rootFlag(p.flags), volatile: typeof p.flags.volatile === 'string' ? p.flags.volatile.split(/\s+/).filter(Boolean) : null, say: print }).then(() => 0),
+      install({ root: rootFlag(p.flags), volatile: typeof p.flags.volatile === 'string' ? p.flags.volatile.split(/\s+/).filter(Boolean) : null, readonly: !!p.flags.readonly, say: print }),
   },
   rw: {
     summary: 'run a command with the root read-write, for as short as it takes',
@@ -175,8 +186,10 @@ Boot starts it in the background when NFS is down.
 ${COMMON}
 ${CMDLINE}
   --kmsg PATH     write kernel log lines to PATH (default DIR/dev/kmsg; none: off)
-  --once          one attempt; exit 1 if an NFS mount is still missing`,
-    flags: { string: ['root', 'cmdline', 'kmsg'], boolean: ['once'], positional: false },
+  --once          one attempt; exit 1 if an NFS mount is still missing
+  --quiet         each attempt in the kernel log only (below the console's
+                  level); only the end of the outage is said (boot uses it)`,
+    flags: { string: ['root', 'cmdline', 'kmsg'], boolean: ['once', 'quiet'], positional: false },
     run: async (p) => {
       const root = rootFlag(p.flags);
       const ok = await mountPersistent({
@@ -185,6 +198,7 @@ ${CMDLINE}
         kmsg: kmsgFlag(p, root),
         console: print,
         once: !!p.flags.once,
+        quiet: !!p.flags.quiet,
         firstDelaySec: 5,
         maxDelaySec: 60,
       });
@@ -249,10 +263,12 @@ export async function main(argv: string[]): Promise<number> {
   return command.run(parsed);
 }
 
+// A command that failed, or a copy refused, is said in one line, as the
+// command that failed; anything else is a bug in roroot: its stack helps.
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (err: Error) => {
-    process.stderr.write(`roroot: ${err.stack ?? err.message}\n`);
+    process.stderr.write(`roroot: ${err instanceof CommandError || err instanceof UnsafeCopyError ? err.message : (err.stack ?? err.message)}\n`);
     process.exitCode = 1;
   },
 );

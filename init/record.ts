@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { RECORD_DIR } from './config/own-paths';
 import type { StepResult } from './sys/execute';
 import { hostPath } from './sys/root-path';
 
@@ -17,9 +18,17 @@ export interface BootRecord {
   notes: string[];
   configErrors: string[];
   warnings: string[];
+  degraded: boolean;
+  reasons: Reason[];
 }
 
-export const RECORD_DIR = '.roroot';
+// Why a boot is degraded: each one was a warning or an error on the
+// console and in the kernel log. `step`: the NFS mount retried in the
+// background whose success clears it.
+export interface Reason {
+  text: string;
+  step?: string;
+}
 
 // One read-write window of the root (modules.dep at boot, `roroot rw`).
 export interface WindowRecord {

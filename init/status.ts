@@ -1,15 +1,21 @@
 import { statfsSync } from 'node:fs';
+import { parseStateList } from './config/state-list';
+import { checkAll, placesOf } from './places/place';
+import type { PlaceCheck } from './places/types';
+import { activation } from './plan/plan';
+import { mountAt, type Facts, type Mount } from './plan/facts';
 import { readRecord, readWindows, type BootRecord, type WindowRecord } from './record';
-import type { Mount } from './plan/facts';
-import { stateFilesPaths } from './plan/plan';
 import { formatMs } from './sys/log';
-import { readMounts, pathFact } from './sys/probe';
-import { readConfig, readText } from './sys/read-config';
+import { pathFact, readMounts } from './sys/probe';
+import { readConfig } from './sys/read-config';
+import { readStateList } from './sys/read-state-list';
 import { hostPath } from './sys/root-path';
+import { wantedPaths } from './plan/wanted';
 
-// `roroot status`: what is mounted where, which paths are volatile or
-// persistent and whether they are in place, how full the stores are, and the
-// last boot's steps with their durations.
+// `roroot status`: DEGRADED and why, first; then what is mounted where, how
+// full the stores are, every writable place as its own kind checks it
+// (places/: the same decisions the plan made), and the last boot's steps
+// with their durations. Exit 1 when degraded.
 
 export interface Store {
   name: 'scratch' | 'state' | 'remote';
@@ -21,28 +27,25 @@ export interface Store {
   freeBytes: number | null;
 }
 
-export interface PlaceStatus {
-  path: string;
-  how: string; // "symlink", "rwtab dirs", "state-files"
-  ok: boolean;
-  detail: string;
-}
-
 export interface Status {
+  degraded: boolean;
+  reasons: string[];
   root: { readOnly: boolean | null; source: string | null; fstype: string | null };
   stores: Store[];
-  places: PlaceStatus[];
+  places: PlaceCheck[];
   lastBoot: BootRecord | null;
   persistentRetry: BootRecord | null;
   windows: WindowRecord[]; // read-write windows of / since boot, oldest first
 }
+
+// A scratch this full is about to refuse writes: logs, leases, pid files.
+const FULL = 0.9;
 
 export function collectStatus(root: string): Status {
   const config = readConfig(root, null);
   const s = config.settings;
   const mounts = readMounts(root);
   const top = (target: string): Mount | undefined => mounts.filter((m) => m.target === target).pop();
-  const rootMount = top('/');
   const store = (name: Store['name'], mount: string): Store => {
     const m = top(mount);
     let sizeBytes: number | null = null;
@@ -61,36 +64,44 @@ export function collectStatus(root: string): Status {
   const stores = [store('scratch', s.rwMount), store('state', s.stateMount)];
   if (s.remote) stores.push(store('remote', s.remoteMount));
 
-  const places: PlaceStatus[] = [];
-  const link = (path: string, target: string, how: string) => {
-    const fact = pathFact(root, path);
-    const ok = fact.kind === 'symlink' && fact.link === target && fact.follows === 'dir';
-    const detail = fact.kind !== 'symlink' ? `is a ${fact.kind}` : fact.link !== target ? `points to ${fact.link}` : fact.follows !== 'dir' ? `${target} is missing` : `-> ${target}`;
-    places.push({ path, how, ok, detail });
-  };
-  const bound = (path: string, how: string) => {
-    const resolved = pathFact(root, path).resolved;
-    if (!resolved) {
-      places.push({ path, how, ok: true, detail: 'does not exist, skipped as rwtab says' });
-      return;
-    }
-    const ok = !!top(resolved);
-    places.push({ path, how, ok, detail: ok ? `bind-mounted${resolved !== path ? ` at ${resolved}` : ''}` : 'not mounted' });
-  };
-  for (const p of s.volatile) link(p, s.rwMount + p, 'volatile symlink');
-  for (const e of config.rwtab) bound(e.path, `rwtab ${e.mode}`);
-  for (const p of s.persistent) link(p, s.remoteMount + p, 'persistent symlink (REMOTE)');
-  if (top(s.stateMount)) {
-    for (const p of stateFilesPaths(readText(root, `${s.stateMount}/files`, []) ?? '')) bound(p, 'persistent (state files)');
-  }
+  const list = top(s.stateMount) ? readStateList(root, s.stateMount) : null;
+  const entries = list && 'text' in list ? parseStateList(`${s.stateMount}/files`, list.text).entries : [];
+  const stateFiles = entries.map((e) => ({ kind: 'state-file' as const, path: e.path, where: `${s.stateMount}/files:${e.line}` }));
+  const paths: Facts['paths'] = {};
+  for (const p of [...wantedPaths(config), ...entries.map((e) => e.path)]) paths[p] = pathFact(root, p);
+  const facts: Facts = { root, mounts, blockDevices: [], paths, kernelHostname: '', etcHostname: null, addresses: [], reverseName: null, modules: null, overlay: null };
+  const places = checkAll(placesOf(config, stateFiles), { config, facts });
+
+  const lastBoot = readRecord(root, s.rwMount, 'boot');
+  const persistentRetry = readRecord(root, s.rwMount, 'persistent');
+  const rootMount = mountAt(facts, '/');
   return {
+    ...degraded(activation(config).active, rootMount, stores, places, lastBoot, persistentRetry),
     root: { readOnly: rootMount ? rootMount.options.includes('ro') : null, source: rootMount?.source ?? null, fstype: rootMount?.fstype ?? null },
     stores,
     places,
-    lastBoot: readRecord(root, s.rwMount, 'boot'),
-    persistentRetry: readRecord(root, s.rwMount, 'persistent'),
+    lastBoot,
+    persistentRetry,
     windows: readWindows(root, s.rwMount),
   };
+}
+
+// The last boot's reasons (less those of NFS mounts the background retry
+// has made since), and what is wrong now: a place not in place, / writable
+// while roroot should keep it read-only, a scratch about to fill up.
+function degraded(active: boolean, rootMount: Mount | undefined, stores: Store[], places: PlaceCheck[], boot: BootRecord | null, retry: BootRecord | null): { degraded: boolean; reasons: string[] } {
+  const cleared = new Set(retry && !retry.degraded ? (boot?.reasons ?? []).filter((r) => r.step).map((r) => r.step) : []);
+  const reasons = (boot?.reasons ?? []).filter((r) => !r.step || !cleared.has(r.step)).map((r) => r.text);
+  if (retry?.degraded) for (const r of retry.reasons) if (!reasons.includes(r.text)) reasons.push(`background retry: ${r.text}`);
+  if (!boot && active) reasons.push('no boot record: roroot did not run at boot, or the scratch space is not mounted');
+  if (active && rootMount && !rootMount.options.includes('ro')) reasons.push('/ is mounted read-write: a power cut can damage it');
+  for (const p of places) if (!p.ok) reasons.push(`${p.path}: ${p.how}: ${p.detail}`);
+  for (const st of stores) {
+    if (st.sizeBytes && st.freeBytes !== null && st.name === 'scratch' && 1 - st.freeBytes / st.sizeBytes >= FULL) {
+      reasons.push(`${st.name} ${st.mount} is ${Math.round(100 * (1 - st.freeBytes / st.sizeBytes))}% full`);
+    }
+  }
+  return { degraded: reasons.length > 0, reasons };
 }
 
 function size(bytes: number | null): string {
@@ -107,6 +118,7 @@ function size(bytes: number | null): string {
 
 export function renderStatus(st: Status): string {
   const lines: string[] = [];
+  if (st.degraded) lines.push('DEGRADED:', ...st.reasons.map((r) => `  ${r}`), '');
   lines.push(`root      ${st.root.source ?? '?'} (${st.root.fstype ?? '?'}) ${st.root.readOnly === null ? 'not mounted?' : st.root.readOnly ? 'read-only' : 'READ-WRITE'}`);
   for (const s of st.stores) {
     lines.push(
@@ -117,7 +129,7 @@ export function renderStatus(st: Status): string {
   }
   if (st.places.length > 0) {
     lines.push('', 'writable places:');
-    for (const p of st.places) lines.push(`  ${p.ok ? 'ok ' : 'BAD'} ${p.path.padEnd(28)} ${p.how}: ${p.detail}`);
+    for (const p of st.places) lines.push(`  ${p.ok ? 'ok ' : 'BAD'} ${p.path.padEnd(28)} ${p.how}: ${p.state === 'in place' ? '' : `${p.state}: `}${p.detail}`);
   }
   for (const [title, rec] of [['last boot', st.lastBoot], ['background NFS retry', st.persistentRetry]] as const) {
     if (!rec) continue;
@@ -125,8 +137,6 @@ export function renderStatus(st: Status): string {
     for (const r of rec.steps) {
       lines.push(`  ${r.status.padEnd(7)} ${formatMs(r.ms).padStart(7)} ms  ${r.phase.padEnd(11)} ${r.command}${r.error ? `: ${r.error}` : ''}`);
     }
-    for (const e of rec.configErrors ?? []) lines.push(`  config: ${e}`);
-    for (const w of rec.warnings) lines.push(`  warning: ${w}`);
   }
   const last = st.windows[st.windows.length - 1];
   if (last) {

@@ -5,8 +5,14 @@
 # node cannot exec(2) another program in place of itself, and PID 1 must
 # stay PID 1 across the hand-over, so this shell runs the boot stage as a
 # child and then execs the real init -- ALWAYS, even when node is missing,
-# crashes or reports that nothing usable could be made: a router that does
-# not come up at all is the worst outcome, and the log says what failed.
+# crashes, hangs or reports that nothing usable could be made: a router that
+# does not come up at all is the worst outcome, and the log says what failed.
+#
+# The boot stage gets BOOT_DEADLINE seconds (/etc/roroot.conf, default 120):
+# every command it runs has a limit of its own, and this one bounds the
+# whole stage (node itself stuck, a disk that hangs the kernel). GNU timeout
+# (coreutils, Essential) runs it in the foreground: an asynchronous list
+# (`&`) would get its stdin from /dev/null, which may not exist yet.
 #
 # The init is /sbin/init unless the kernel command line says roroot.init=.
 # RORORT_NODE and RORORT_JS override where node and the bundle are (tests).
@@ -14,12 +20,24 @@
 node=${RORORT_NODE:-/usr/bin/node}
 bundle=${RORORT_JS:-/usr/lib/roroot/roroot.js}
 
-"$node" "$bundle" boot
+# The config is never run through the shell: one key read as digits.
+deadline=120
+if [ -r /etc/roroot.conf ]; then
+    v=$(sed -n 's/^[[:space:]]*BOOT_DEADLINE=["'\'']\{0,1\}\([0-9][0-9]*\)["'\'']\{0,1\}[[:space:]]*$/\1/p' /etc/roroot.conf | tail -n 1)
+    [ -n "$v" ] && deadline=$v
+fi
+
+say() {
+    echo "$2" >&2
+    [ -w /dev/kmsg ] && echo "<$1>$2" > /dev/kmsg
+}
+
+timeout -k 5 "$deadline" "$node" "$bundle" boot
 rc=$?
-if [ "$rc" -ne 0 ]; then
-    msg="roroot-init: boot stage failed (exit $rc), handing over anyway"
-    echo "$msg" >&2
-    [ -w /dev/kmsg ] && echo "<3>$msg" > /dev/kmsg
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    say 3 "roroot-init: the boot stage did not finish within $deadline s (BOOT_DEADLINE): stopped, handing over anyway"
+elif [ "$rc" -ne 0 ]; then
+    say 3 "roroot-init: boot stage failed (exit $rc), handing over anyway"
 fi
 
 init=/sbin/init
@@ -34,7 +52,7 @@ for word in $cmdline; do
     esac
 done
 if [ ! -x "$init" ]; then
-    echo "roroot-init: $init is not executable, trying /sbin/init" >&2
+    say 3 "roroot-init: $init is not executable, trying /sbin/init"
     init=/sbin/init
 fi
 exec "$init" "$@"

@@ -13,6 +13,8 @@ import { buildTree, LISTING_SH, MASTER, RW, usrMountSh } from './support/system-
 
 const t = suite('boot (root, loop devices)');
 const BUNDLE = resolve(__dirname, '../../dist/roroot.js');
+// The flags the scratch's mkfs always has, as the plan shows them.
+const MKFS = 'mkfs\\.ext4 -q -F -m 0 -E nodiscard -O \\^has_journal';
 const RWTAB = 'dirs /var/cache/man\nempty /var/lib/dhclient\nfiles /etc/resolv.conf\nfiles /var/lib/nfs\nempty /does/not/exist\n';
 
 interface Ctx {
@@ -109,8 +111,8 @@ echo "=== status"; node ${BUNDLE} status --root ${ctx.tree} --json
   const bindTargets = mountsOf(s).filter((m) => m[2].startsWith(`${ctx.disk.partition(2)}[`)).map((m) => m[0]).sort();
   assert.equal(bindTargets, ['/etc/resolv.conf', '/var/cache/man', '/var/lib/dhclient', '/var/lib/nfs']);
   const kmsg = readFileSync(join(ctx.dir, 'kmsg'), 'utf8');
-  assert.match(kmsg, new RegExp(`<6>roroot: scratch: mkfs\\.ext4 -d ${MASTER} ${ctx.disk.partition(2)} \\([0-9.]+ ms\\)`));
-  assert.match(kmsg, /<6>roroot: rwtab: files \/etc\/resolv.conf; mount -n --bind \S+ \/etc\/resolv.conf \([0-9.]+ ms\)/);
+  assert.match(kmsg, new RegExp(`<6>roroot: scratch: ${MKFS} -d ${ctx.tree}${MASTER} ${ctx.tree}${ctx.disk.partition(2)} \\([0-9.]+ ms\\)`));
+  assert.match(kmsg, new RegExp(`<6>roroot: rwtab: files /etc/resolv.conf; mount -n --bind \\S+ ${ctx.tree}/etc/resolv.conf \\([0-9.]+ ms\\)`));
   assert.match(kmsg, /<6>roroot: plan: rwtab: \/does\/not\/exist does not exist, skipped \(\/etc\/rwtab:5\)/);
   assert.match(s.boot, /roroot: boot: done in [0-9.]+ ms, \d+ steps, 0 failed/);
   const status = JSON.parse(s.status);
@@ -143,7 +145,7 @@ t('scratch found by label (blkid), relabelled by mkfs so the next boot finds it 
     const r = bootIn({});
     assert.is(r.s.rc.trim(), '0');
     assert.equal(mountsOf(r.s).find((m) => m[0] === RW)?.slice(1), ['ext4', ctx.disk.partition(2)], `boot ${boot}`);
-    assert.match(r.s.boot, new RegExp(`scratch: mkfs\\.ext4 -L rrt-scratch -d ${MASTER} ${ctx.disk.partition(2)}`));
+    assert.match(r.s.boot, new RegExp(`scratch: ${MKFS} -L rrt-scratch -d ${ctx.tree}${MASTER} ${ctx.tree}${ctx.disk.partition(2)}`));
   }
 });
 
@@ -154,7 +156,7 @@ t('no scratch partition: tmpfs, filled with the same content; the log says why',
   assert.equal(mountsOf(r.s).find((m) => m[0] === RW)?.slice(1, 2), ['tmpfs']);
   assert.is(r.s.scratch, r.s.master);
   assert.match(r.s.boot, /roroot: plan: scratch: RW_DEVICE=PARTUUID=deadbeef-09: no such device/);
-  assert.match(r.s.boot, /roroot: scratch: mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs \/var\/lib\/roroot\/volatile \(/);
+  assert.match(r.s.boot, new RegExp(`roroot: scratch: mount -n -t tmpfs -o mode=0755,size=25%,nosuid,nodev tmpfs ${ctx.tree}/var/lib/roroot/volatile \\(`));
 });
 
 t('mkfs fails (master copy too big for the partition): tmpfs fallback, said on the console and in the kernel log', () => {
@@ -165,8 +167,8 @@ t('mkfs fails (master copy too big for the partition): tmpfs fallback, said on t
   assert.equal(mountsOf(r.s).find((m) => m[0] === RW)?.slice(1, 2), ['tmpfs']);
   assert.is(r.s.big.trim(), String(6 << 20));
   const kmsg = readFileSync(join(ctx.dir, 'kmsg'), 'utf8');
-  assert.match(kmsg, new RegExp(`<3>roroot: scratch: mkfs\\.ext4 -d ${MASTER} ${ctx.disk.partition(1)}: .+, continuing \\(`));
-  assert.match(r.s.boot, /roroot: scratch: mount -n -t tmpfs .* \/var\/lib\/roroot\/volatile \(/);
+  assert.match(kmsg, new RegExp(`<3>roroot: scratch: ${MKFS} -d ${ctx.tree}${MASTER} ${ctx.tree}${ctx.disk.partition(1)}: .+, continuing \\(`));
+  assert.match(r.s.boot, /roroot: scratch: mount -n -t tmpfs .* \S+\/var\/lib\/roroot\/volatile \(/);
   assert.match(r.s.boot, /roroot: scratch: mount -n -t ext4 .*: skipped, scratch\.mkfs did not succeed/);
 });
 
@@ -183,12 +185,17 @@ t('a broken config line: a precise error on the console and in the kernel log, a
   assert.ok(mountsOf(r.s).some((m) => m[0] === '/etc/resolv.conf'));
 });
 
-t('noreadonlyroot: nothing mounted, nothing written', () => {
-  buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nVOLATILE=/tmp\n`, rwtab: RWTAB });
-  const r = bootIn({ cmdline: 'ro noreadonlyroot' });
-  assert.is(r.s.rc.trim(), '0');
-  assert.equal(mountsOf(r.s).map((m) => m[0]), ['/'], 'only the read-only bind of the tree itself');
-  assert.match(r.s.boot, /roroot: boot: off \(noreadonlyroot on the kernel command line\), handing over/);
+t('noreadonlyroot on a converted system: / read-write, every volatile link resolving into the master copy, said as a warning', () => {
+  buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nVOLATILE="/tmp /var/log /var/spool/lpd"\n`, rwtab: RWTAB });
+  const r = bootIn({ cmdline: 'ro noreadonlyroot', after: `inside 'echo kept > /tmp/kept; echo line >> /var/log/syslog'; echo "=== master"; cat ${ctx.tree}${MASTER}/tmp/kept ${ctx.tree}${MASTER}/var/log/syslog; echo "=== links"; inside 'for l in tmp var/log var/spool/lpd; do [ -d /$l/ ] && echo "$l resolves"; done'` });
+  assert.is(r.s.rc.trim(), '0', r.stdout + r.stderr);
+  const root = mountsOf(r.s).find((m) => m[0] === '/');
+  assert.ok(root, 'the tree');
+  assert.equal(lines(r.s.master), ['kept', 'master syslog line', 'line'], 'what is written lands in the master copy: a plain read-write system');
+  assert.equal(lines(r.s.links), ['tmp resolves', 'var/log resolves', 'var/spool/lpd resolves']);
+  assert.not.ok(mountsOf(r.s).some((m) => m[1] === 'ext4' && m[2] === ctx.disk.partition(2)), 'the scratch partition is not formatted');
+  const kmsg = readFileSync(join(ctx.dir, 'kmsg'), 'utf8');
+  assert.match(kmsg, /<4>roroot: plan: noreadonlyroot on the kernel command line: \/ is read-write and unprotected; the volatile places are the master copy \/var\/lib\/roroot\/volatile.ini itself/);
 });
 
 t('boot run twice: the second run changes nothing and says so', () => {
@@ -198,7 +205,7 @@ t('boot run twice: the second run changes nothing and says so', () => {
   assert.is(r.s.kept.trim(), 'kept', 'the scratch was not re-made under a running system');
   assert.match(r.s.again, /already mounted \(boot ran before\): not re-made/);
   assert.match(r.s.again, /rwtab: files \/etc\/resolv.conf; mount .*: already done/);
-  assert.match(r.s.again, /volatile: ln -s \/var\/lib\/roroot\/volatile\/tmp \/tmp: already done/);
+  assert.match(r.s.again, new RegExp(`volatile: ln -s /var/lib/roroot/volatile/tmp ${ctx.tree}/tmp: already done`));
   assert.is(Number(r.s.mounts2.trim()), mountsOf(r.s).length, 'no mount added');
 });
 

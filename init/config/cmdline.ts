@@ -1,4 +1,4 @@
-import type { Diagnostic } from './diagnostic';
+import { quoted, type Diagnostic } from './diagnostic';
 
 // The kernel command line (/proc/cmdline). roroot looks at:
 //   readonlyroot     turn roroot on even if the config says READONLY=no
@@ -32,10 +32,10 @@ export function parseCmdline(text: string, file = '/proc/cmdline'): Cmdline {
     const key = eq < 0 ? word : word.slice(0, eq);
     const value = eq < 0 ? '' : word.slice(eq + 1);
     if (!KNOWN_RORORT.includes(key)) {
-      diagnostics.push({ file, line: 0, message: `unknown option "${key}" (known: ${KNOWN_RORORT.join(', ')})` });
+      diagnostics.push({ file, line: 0, message: `unknown option ${quoted(key)} (known: ${KNOWN_RORORT.join(', ')})` });
     } else if (key === 'roroot.init') {
       if (value.startsWith('/')) init = value;
-      else diagnostics.push({ file, line: 0, message: `roroot.init= needs an absolute path, got "${value}"` });
+      else diagnostics.push({ file, line: 0, message: `roroot.init= needs an absolute path, got ${quoted(value)}` });
     }
   }
   return { words, readonlyroot, init, diagnostics };
@@ -44,13 +44,13 @@ export function parseCmdline(text: string, file = '/proc/cmdline'): Cmdline {
 function splitCmdline(text: string): string[] {
   const words: string[] = [];
   let word = '';
-  let quoted = false;
+  let inQuotes = false;
   let started = false;
   for (const c of text) {
     if (c === '"') {
-      quoted = !quoted;
+      inQuotes = !inQuotes;
       started = true;
-    } else if (!quoted && (c === ' ' || c === '\t' || c === '\n')) {
+    } else if (!inQuotes && (c === ' ' || c === '\t' || c === '\n')) {
       if (started) words.push(word);
       word = '';
       started = false;

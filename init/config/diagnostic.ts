@@ -12,3 +12,25 @@ export interface Diagnostic {
 export function formatDiagnostic(d: Diagnostic): string {
   return d.line > 0 ? `${d.file}:${d.line}: ${d.message}` : `${d.file}: ${d.message}`;
 }
+
+// Text from a file or a store as it may be shown on the console, the kernel
+// log and the boot record: control bytes (an escape sequence, a NUL, a
+// carriage return that rewrites the line) written out as \xNN, and cut at
+// `max` characters. A hostile store's files list must not paint the serial
+// console, and a config line of a megabyte must not fill the kernel log.
+export function printable(text: string, max = 200): string {
+  let out = '';
+  let n = 0;
+  for (const c of text) {
+    if (n === max) return out + '…';
+    const code = c.codePointAt(0) as number;
+    out += code < 0x20 || (code >= 0x7f && code < 0xa0) ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+    n++;
+  }
+  return out;
+}
+
+// A value quoted inside a message: `got "…"`.
+export function quoted(value: string, max = 60): string {
+  return `"${printable(value, max)}"`;
+}

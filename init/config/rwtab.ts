@@ -1,4 +1,4 @@
-import type { Diagnostic } from './diagnostic';
+import { quoted, type Diagnostic } from './diagnostic';
 import { checkSystemPath } from './system-path';
 
 // Fedora's rwtab: one `TYPE PATH` per line, TYPE one of
@@ -30,15 +30,15 @@ export function parseRwtab(file: string, text: string): { entries: RwtabEntry[];
     if (fields[0] === '' || fields[0].startsWith('#')) return;
     const [mode, path, ...extra] = fields;
     if (!MODES.includes(mode)) {
-      diagnostics.push({ file, line, message: `expected "empty", "dirs" or "files" then a path, got "${raw.trim()}"` });
+      diagnostics.push({ file, line, message: `expected "empty", "dirs" or "files" then a path, got ${quoted(raw.trim())}` });
       return;
     }
     if (path === undefined) {
-      diagnostics.push({ file, line, message: `"${mode}" needs a path` });
+      diagnostics.push({ file, line, message: `${quoted(mode)} needs a path` });
       return;
     }
     if (extra.length > 0) {
-      diagnostics.push({ file, line, message: `expected one path after "${mode}", got "${fields.slice(1).join(' ')}"` });
+      diagnostics.push({ file, line, message: `expected one path after ${quoted(mode)}, got ${quoted(fields.slice(1).join(' '))}` });
       return;
     }
     const bad = checkSystemPath(path);

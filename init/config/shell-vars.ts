@@ -1,4 +1,4 @@
-import type { Diagnostic } from './diagnostic';
+import { quoted, type Diagnostic } from './diagnostic';
 
 // Reads the shell-style `KEY=value` files that Fedora's rc.sysinit sources
 // (/etc/sysconfig/readonly-root) and roroot's own /etc/roroot.conf. We never
@@ -26,7 +26,7 @@ export function parseShellVars(file: string, text: string): ShellVars {
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
     if (eq < 0 || !NAME.test(name)) {
-      diagnostics.push({ file, line, message: `expected KEY=value, got "${trimmed}"` });
+      diagnostics.push({ file, line, message: `expected KEY=value, got ${quoted(trimmed)}` });
       return;
     }
     const value = readValue(body.slice(eq + 1));
@@ -47,7 +47,7 @@ function readValue(s: string): string | { error: string } {
     if (c === ' ' || c === '\t') {
       const rest = s.slice(i).trimStart();
       if (rest === '' || rest.startsWith('#')) return out;
-      return { error: `unquoted space in value (quote it: "${s.trim()}")` };
+      return { error: `unquoted space in value (quote it: ${quoted(s.trim())})` };
     }
     if (c === "'") {
       const end = s.indexOf("'", i + 1);
@@ -72,7 +72,7 @@ function readValue(s: string): string | { error: string } {
       }
       i++;
     } else if (c === '$' || c === '`' || c === ';' || c === '|' || c === '&' || c === '(' || c === ')') {
-      return { error: `shell syntax "${c}" is not supported; write the value out` };
+      return { error: `shell syntax ${quoted(c)} is not supported; write the value out` };
     } else if (c === '\\' && i + 1 < s.length) {
       out += s[i + 1];
       i += 2;

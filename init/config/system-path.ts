@@ -1,11 +1,13 @@
+import { quoted } from './diagnostic';
+
 // Every path in roroot's config names a place on the router's root. Boot
 // mounts over, binds onto and copies into these paths while the root is
 // read-only and nobody is watching, so a relative path or one with `..` (which
 // could climb out of the scratch mount when joined to it) is refused outright.
 
 export function checkSystemPath(path: string): string | null {
-  if (!path.startsWith('/')) return `path "${path}" must be absolute`;
-  if (path.split('/').includes('..')) return `path "${path}" must not contain ".."`;
+  if (!path.startsWith('/')) return `path ${quoted(path)} must be absolute`;
+  if (path.split('/').includes('..')) return `path ${quoted(path)} must not contain ".."`;
   if (path.includes('\0')) return `path contains a NUL byte`;
   return null;
 }

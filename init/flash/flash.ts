@@ -1,8 +1,9 @@
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Board } from '../config/board';
-import { readMounts } from '../sys/probe';
+import { setSettings } from '../config/settings';
+import { majorMinor, readMounts } from '../sys/probe';
 import { runChecked } from '../sys/spawn';
 import { diskSettings, extlinuxConf, fstabFor, hasRole, layoutFor, sfdiskScript, type Layout, type Role } from './layout';
 
@@ -21,6 +22,7 @@ export interface FlashOptions {
 }
 
 interface DiskFacts {
+  path: string; // the disk's own /dev name, symlinks (/dev/disk/by-id/...) resolved
   name: string; // sda, loop0, nvme0n1
   sizeMiB: number;
   numbers: Set<string>; // major:minor of the disk and its partitions
@@ -37,19 +39,32 @@ function readDisk(disk: string): DiskFacts | string {
   const name = basename(real);
   const sys = `/sys/class/block/${name}`;
   if (existsSync(`${sys}/partition`)) return `${disk} is a partition: give the whole disk`;
-  const holders = readdirSync(`${sys}/holders`);
-  if (holders.length > 0) return `${disk} is in use by ${holders.join(', ')} (device mapper, RAID)`;
-  const numbers = new Set([readFileSync(`${sys}/dev`, 'utf8').trim()]);
-  for (const entry of readdirSync(sys)) if (entry.startsWith(name) && existsSync(`${sys}/${entry}/dev`)) numbers.add(readFileSync(`${sys}/${entry}/dev`, 'utf8').trim());
+  const parts = readdirSync(sys).filter((e) => e.startsWith(name) && existsSync(`${sys}/${e}/partition`));
+  const numbers = new Set([readFileSync(`${sys}/dev`, 'utf8').trim(), ...parts.map((p) => readFileSync(`${sys}/${p}/dev`, 'utf8').trim())]);
+  // Anything stacked on the disk or on one of its partitions: a loop, dm,
+  // md or LUKS device, a btrfs or LVM member.
+  const holders = [name, ...parts].flatMap((n) => readdirSync(n === name ? `${sys}/holders` : `${sys}/${n}/holders`).map((h) => `${h} on ${n}`));
+  if (holders.length > 0) return `${disk} is in use: ${holders.join(', ')}`;
   const sizeMiB = Math.floor((Number(readFileSync(`${sys}/size`, 'utf8')) * 512) / (1 << 20));
-  return { name, sizeMiB, numbers };
+  return { path: real, name, sizeMiB, numbers };
 }
 
-// Refuses a disk with anything mounted from it, the running root above all.
+// Refuses a disk with anything mounted from it (the running root above
+// all), active swap on it, or anything else holding it or a partition: the
+// kernel refuses an O_EXCL open of a block device in use, whoever uses it.
 function refusal(disk: string, facts: DiskFacts): string | null {
   const busy = readMounts('/').filter((m) => facts.numbers.has(m.device));
   if (busy.some((m) => m.target === '/')) return `${disk} holds the running root filesystem`;
   if (busy.length > 0) return `${disk} has mounted filesystems: ${busy.map((m) => m.target).join(', ')}`;
+  const swaps = readFileSync('/proc/swaps', 'utf8').split('\n').slice(1).map((l) => l.split(/\s+/)[0]).filter((dev) => dev && existsSync(dev) && facts.numbers.has(majorMinor(statSync(dev).rdev)));
+  if (swaps.length > 0) return `${disk} has active swap: ${swaps.join(', ')}`;
+  for (const dev of [facts.path, ...readdirSync(`/sys/class/block/${facts.name}`).filter((e) => e.startsWith(facts.name) && existsSync(`/dev/${e}`)).map((e) => `/dev/${e}`)]) {
+    try {
+      closeSync(openSync(dev, constants.O_RDONLY | constants.O_EXCL));
+    } catch (err) {
+      return `${dev} is in use (${(err as NodeJS.ErrnoException).code})`;
+    }
+  }
   return null;
 }
 
@@ -58,11 +73,12 @@ export function partitionPath(disk: string, n: number): string {
 }
 
 export async function flash(opts: FlashOptions): Promise<number> {
-  const { disk, board, say } = opts;
-  const facts = readDisk(disk);
+  const { board, say } = opts;
+  const facts = readDisk(opts.disk);
   if (typeof facts === 'string') return refuse(say, facts);
-  const why = refusal(disk, facts);
+  const why = refusal(opts.disk, facts);
   if (why) return refuse(say, why);
+  const disk = facts.path;
   if (!existsSync(join(opts.rootfs, 'sbin/roroot-init'))) return refuse(say, `${opts.rootfs} has no /sbin/roroot-init: install the roroot package into it first`);
   const kernel = newest(opts.rootfs, 'vmlinuz-');
   const initrd = newest(opts.rootfs, 'initrd.img-');
@@ -86,13 +102,13 @@ export async function flash(opts: FlashOptions): Promise<number> {
   await waitFor(layout.partitions.map((p) => partitionPath(disk, p.number)));
   const part = (role: Role) => partitionPath(disk, (layout.partitions.find((p) => p.role === role) as { number: number }).number);
   // extlinux 6.04 reads neither 64bit nor metadata_csum ext4.
-  await runChecked('mkfs.ext4', ['-q', '-F', '-L', 'roroot-root', '-O', '^64bit,^metadata_csum', '-d', opts.rootfs, part('root')]);
+  await runChecked('mkfs.ext4', ['-q', '-F', '-L', 'roroot-root', '-O', '^64bit,^metadata_csum', '-d', opts.rootfs, part('root')], { timeoutSec: 1800 });
   say(`flash: root filesystem written (${Math.round((Date.now() - t0) / 1000)} s)`);
   if (hasRole(layout, 'scratch')) await runChecked(`mkfs.${board.rwFs}`, ['-q', '-F', '-L', 'roroot-rw', part('scratch')]);
   if (hasRole(layout, 'swap')) await runChecked('mkswap', ['-L', 'roroot-swap', part('swap')]);
   if (hasRole(layout, 'state')) await runChecked('mkfs.ext4', ['-q', '-F', '-L', board.stateLabel, part('state')]);
-  await installBootloader(board, layout, disk, part('root'), kernel, initrd);
-  await runChecked('sync', []);
+  await installBootloader(board, layout, disk, part('root'), kernel, initrd, opts.rootfs);
+  await runChecked('sync', [], { timeoutSec: 600 });
   say(`flash: done in ${Math.round((Date.now() - t0) / 1000)} s`);
   return 0;
 }
@@ -117,11 +133,12 @@ async function waitFor(paths: string[]) {
 
 // The per-disk files go into the new filesystem, not into the source tree:
 // mounted in a private mount namespace, then extlinux, then the MBR code.
-async function installBootloader(board: Board, layout: Layout, disk: string, rootPart: string, kernel: string, initrd: string) {
+async function installBootloader(board: Board, layout: Layout, disk: string, rootPart: string, kernel: string, initrd: string, rootfs: string) {
   const work = mkdtempSync(join(tmpdir(), 'roroot-flash-'));
   try {
     writeFileSync(join(work, 'fstab'), fstabFor(board, layout));
-    writeFileSync(join(work, 'disk.conf'), diskSettings(board, layout));
+    const conf = join(rootfs, 'etc/roroot.conf');
+    writeFileSync(join(work, 'roroot.conf'), setSettings(existsSync(conf) ? readFileSync(conf, 'utf8') : null, diskSettings(board, layout)));
     writeFileSync(join(work, 'extlinux.conf'), extlinuxConf(board, layout, kernel, initrd));
     const m = join(work, 'mnt');
     await runChecked('unshare', [
@@ -132,7 +149,7 @@ async function installBootloader(board: Board, layout: Layout, disk: string, roo
       '-euc',
       `mkdir ${m}; mount -t ext4 ${rootPart} ${m}
 cp ${work}/fstab ${m}/etc/fstab
-cat ${work}/disk.conf >> ${m}/etc/roroot.conf
+cp ${work}/roroot.conf ${m}/etc/roroot.conf
 mkdir -p ${m}/boot/extlinux; cp ${work}/extlinux.conf ${m}/boot/extlinux/extlinux.conf
 extlinux --install ${m}/boot/extlinux >/dev/null
 umount ${m}`,

@@ -1,4 +1,5 @@
 import type { Board } from '../config/board';
+import type { Key } from '../config/settings';
 
 // Pure: a board's partition table and the per-disk files that name its
 // partitions. MBR, because the board's BIOS boots extlinux's MBR code; the
@@ -61,13 +62,13 @@ export function fstabFor(board: Board, layout: Layout): string {
   return lines.join('\n') + '\n';
 }
 
-// The boot stage's view of this disk, appended to the image's roroot.conf.
-// A tmpfs board names no device and no label, so the boot stage looks for
+// The boot stage's view of this disk, set in the image's roroot.conf. A
+// tmpfs board names no device and no label, so the boot stage looks for
 // none and mounts tmpfs at once.
-export function diskSettings(board: Board, layout: Layout): string {
+export function diskSettings(board: Board, layout: Layout): Partial<Record<Key, string>> {
   const scratch = board.scratch;
-  const device = scratch.kind === 'partition' ? [`RW_DEVICE=${partuuid(layout, 'scratch')}`] : scratch.kind === 'disk' ? [`RW_DEVICE=${scratch.device}`] : ['RW_DEVICE=', 'RW_LABEL='];
-  return [...device, `RW_FSTYPE=${board.rwFs}`, ''].join('\n');
+  const device = scratch.kind === 'partition' ? { RW_DEVICE: partuuid(layout, 'scratch') } : scratch.kind === 'disk' ? { RW_DEVICE: scratch.device } : { RW_DEVICE: '', RW_LABEL: '' };
+  return { ...device, RW_FSTYPE: board.rwFs };
 }
 
 export function extlinuxConf(board: Board, layout: Layout, kernel: string, initrd: string): string {

@@ -1,44 +1,73 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CONFIG_FILES } from '../config/config';
+import { CONFIG_FILES, type Config } from '../config/config';
 import { parseFstab } from '../config/fstab';
+import { INIT_PATH, MANIFEST, ORIG_DIR, STATE_DIR } from '../config/own-paths';
+import { setSettings } from '../config/settings';
 import { isUnder, normalizeSystemPath } from '../config/system-path';
-import { mtabIsProcMounts, planLiveScratch } from '../plan/plan';
+import { conversion } from '../places/link-into';
+import { planPlaces, undoPlace } from '../places/place';
+import type { PlaceEnv, Undo } from '../places/types';
+import type { Facts } from '../plan/facts';
+import { activation, mtabIsProcMounts, planLiveScratch } from '../plan/plan';
+import { PERFORMERS } from '../boot';
 import { execute } from '../sys/execute';
 import { Logger } from '../sys/log';
 import { pathFact, probe, readMounts } from '../sys/probe';
 import { readConfig } from '../sys/read-config';
 import { hostPath, resolveInRoot } from '../sys/root-path';
+import { run } from '../sys/spawn';
 import { copyTree, lstatOrNull, mkdirsWithin } from '../sys/tree-copy';
 import { VERSION } from '../version';
-import { DEFAULT_VOLATILE, planConversion, readOnlyOptions, withInit } from './conversion';
+import { DEFAULT_VOLATILE, readOnlyOptions, withInit } from './conversion';
 import { divertLogin, undivertLogin } from './login-divert';
-import { MANIFEST, ORIG_DIR, readManifest, STATE_DIR, writeManifest, type Manifest } from './manifest';
+import { readManifest, writeManifest, type Manifest } from './manifest';
 
 // `roroot install`: turn a normal system (at --root) into a roroot one, the
 // seed-004 way, recording every change for `roroot uninstall`. Idempotent:
-// a second run finds everything in place and changes nothing.
+// a second run finds everything in place and changes nothing. It refuses,
+// before it changes anything, a system that would then not boot read-only:
+// a half-enabled router has a read-only root and dangling links.
 
-export const INIT_PATH = '/sbin/roroot-init';
 const EXTLINUX_CONF = '/boot/extlinux/extlinux.conf';
 const GRUB_DEFAULT = '/etc/default/grub';
+const GRUB_CFG = '/boot/grub/grub.cfg';
+const UPDATE_GRUB = '/usr/sbin/update-grub';
 
 export interface InstallOptions {
   root: string;
   volatile: string[] | null; // --volatile; else VOLATILE from the config, else the default list
+  readonly: boolean; // --readonly: set READONLY=yes (over Fedora's READONLY=no)
   say: (line: string) => void;
 }
 
-export interface Converted {
-  path: string;
-  master: string; // the master copy it is in now
+// Why this system would not boot read-only once converted, or null.
+function refusal(root: string, config: Config, readonly: boolean): string | null {
+  const s = config.settings;
+  const on = activation(config);
+  if (!on.active && !readonly) return `roroot would be off at boot (${on.reason}): roroot install --readonly sets READONLY=yes in ${CONFIG_FILES.roroot}`;
+  if (s.bootloader === 'flash') return null; // roroot flash writes fstab and extlinux.conf, init= included
+  const text = (p: string) => (existsSync(hostPath(root, p)) ? readFileSync(hostPath(root, p), 'utf8') : null);
+  if (!parseFstab(CONFIG_FILES.fstab, text(CONFIG_FILES.fstab) ?? '').entries.some((e) => e.file === '/')) return `${CONFIG_FILES.fstab} has no line for /: nothing would mount the root read-only (add one)`;
+  const extlinux = /^\s*APPEND\s/im.test(text(EXTLINUX_CONF) ?? '');
+  const grub = existsSync(hostPath(root, GRUB_CFG));
+  if (grub && !existsSync(hostPath(root, UPDATE_GRUB))) return `${GRUB_CFG} is made by update-grub, which is missing: the kernel would not start ${INIT_PATH}`;
+  if (grub && !/^GRUB_CMDLINE_LINUX=".*"$/m.test(text(GRUB_DEFAULT) ?? '')) return `${GRUB_DEFAULT} has no GRUB_CMDLINE_LINUX="..." line for init=${INIT_PATH}`;
+  if (!extlinux && !grub) return `no bootloader roroot can update (no APPEND line in ${EXTLINUX_CONF}, no ${GRUB_CFG}): the kernel would not start ${INIT_PATH} (BOOTLOADER=flash when roroot flash writes it)`;
+  return null;
 }
 
-// Returns the paths it moved or created this time (none on a second run).
-export async function install(opts: InstallOptions): Promise<Converted[]> {
+// Returns the exit status: 0 converted (or nothing to do), 1 refused or failed.
+export async function install(opts: InstallOptions): Promise<number> {
   const { root, say } = opts;
   const host = (p: string) => hostPath(root, p);
-  const s = readConfig(root, '').settings;
+  const config = readConfig(root, '');
+  const s = config.settings;
+  const refused = refusal(root, config, opts.readonly);
+  if (refused) {
+    say(`install: refusing, nothing changed: ${refused}`);
+    return 1;
+  }
   const dirs = [STATE_DIR, s.rwMount, s.rwMaster, s.stateMount, s.remoteMount, s.remoteMaster];
   const manifest: Manifest = readManifest(root) ?? {
     version: VERSION,
@@ -52,89 +81,121 @@ export async function install(opts: InstallOptions): Promise<Converted[]> {
   writeManifest(root, manifest);
 
   const done = { moved: 0, created: 0 };
-  const converted: Converted[] = [];
-  // Seed 004: volatile directories become links into the scratch mount,
-  // persistent ones links into the REMOTE mount; what they held goes into
-  // the master copy each is filled (or first seeded) from.
-  const convert = (paths: string[], mount: string, master: string): string[] => {
-    const linked: string[] = [];
-    for (const path of expandGlobs(root, paths)) {
-      const c = planConversion(path, pathFact(root, path), mount);
-      if (c.kind === 'skip') {
-        say(`install: ${path}: ${c.why}, left alone`);
-        continue;
-      }
-      linked.push(path);
-      if (c.kind === 'already') continue;
-      mkdirsWithin(host(master), dirname(path), host);
-      const copy = host(master) + path;
-      if (c.kind === 'move') {
-        moveTree(host(path), copy);
-        manifest.moved.push({ path, master });
-        converted.push({ path, master });
-        done.moved++;
-        say(`install: ${path} moved into ${master}`);
-      } else {
-        const sticky = path === '/tmp' || path === '/var/tmp';
-        mkdirSync(copy);
-        chmodSync(copy, sticky ? 0o1777 : 0o755);
-        manifest.created.push({ path, master });
-        converted.push({ path, master });
-        done.created++;
-        say(`install: ${path} created in ${master}`);
-      }
-      mkdirSync(dirname(host(path)), { recursive: true });
-      symlinkSync(mount + path, host(path));
-      writeManifest(root, manifest);
-    }
-    return linked;
-  };
   const volatile = opts.volatile ?? (s.volatile.length > 0 ? s.volatile : DEFAULT_VOLATILE);
   manifest.volatileGlobs = [...new Set([...(manifest.volatileGlobs ?? []), ...volatile.filter((p) => p.endsWith('/*'))])];
-  const linked = convert(volatile, s.rwMount, s.rwMaster);
-  const persistent = convert(s.persistent, s.remoteMount, s.remoteMaster);
+  const linked = convertAll(root, config, 'volatile', expandGlobs(root, volatile), manifest, done, say);
+  const persistent = convertAll(root, config, 'persistent', s.persistent, manifest, done, say);
 
   const edit = (path: string, change: (text: string | null) => string | null) => editFile(root, manifest, path, change, say);
   // VOLATILE says exactly which links exist: globs (/var/spool/*) expanded.
-  edit(CONFIG_FILES.roroot, (text) => {
-    const line = `VOLATILE="${linked.join(' ')}"`;
-    if (text === null) return `# roroot: see roroot boot --help. Written by roroot install.\n${line}\n`;
-    const current = /^\s*(export\s+)?VOLATILE=.*$/m;
-    return current.test(text) ? text.replace(current, line) : `${text.replace(/\n?$/, '\n')}${line}\n`;
-  });
+  edit(CONFIG_FILES.roroot, (text) => setSettings(text, { VOLATILE: linked.join(' '), ...(opts.readonly ? { READONLY: 'yes' } : {}) }, '# roroot: see roroot boot --help. Written by roroot install.'));
   ensureMtabLink(root, manifest, say);
   if (!s.devtmpfs) divertLogin(root, manifest, say);
-  edit(CONFIG_FILES.fstab, (text) => {
-    if (text === null) return null;
-    const rootLine = parseFstab(CONFIG_FILES.fstab, text).entries.find((e) => e.file === '/');
-    if (!rootLine) {
-      say('install: /etc/fstab has no line for /: add one with "ro" yourself');
-      return null;
-    }
-    const options = readOnlyOptions(rootLine.options);
-    if (!options) return null;
-    const lines = text.split('\n');
-    lines[rootLine.line - 1] = lines[rootLine.line - 1].replace(/^(\s*\S+\s+\S+\s+\S+)(\s+\S+)?/, `$1 ${options.join(',')}`);
-    return lines.join('\n');
-  });
-  // init=/sbin/roroot-init on the kernel command line of each bootloader.
-  const addInit = (text: string | null, line: RegExp) =>
-    text &&
-    changed(
-      text.replace(line, (all, head: string, args: string, tail: string) => {
-        const cmdline = withInit(args);
-        return cmdline ? head + cmdline + tail : all;
-      }),
-      text,
-    );
-  edit(EXTLINUX_CONF, (text) => addInit(text, /^(\s*APPEND\s+)(.*)()$/gim));
-  const grub = edit(GRUB_DEFAULT, (text) => addInit(text, /^(GRUB_CMDLINE_LINUX=")(.*)(")$/m));
+  let grub = false;
+  if (s.bootloader === 'auto') {
+    edit(CONFIG_FILES.fstab, (text) => {
+      if (text === null) return null;
+      const rootLine = parseFstab(CONFIG_FILES.fstab, text).entries.find((e) => e.file === '/');
+      const options = rootLine && readOnlyOptions(rootLine.options);
+      if (!rootLine || !options) return null;
+      const lines = text.split('\n');
+      lines[rootLine.line - 1] = lines[rootLine.line - 1].replace(/^(\s*\S+\s+\S+\s+\S+)(\s+\S+)?/, `$1 ${options.join(',')}`);
+      return lines.join('\n');
+    });
+    // init=/sbin/roroot-init on the kernel command line of each bootloader.
+    const addInit = (text: string | null, line: RegExp) =>
+      text &&
+      changed(
+        text.replace(line, (all, head: string, args: string, tail: string) => {
+          const cmdline = withInit(args);
+          return cmdline ? head + cmdline + tail : all;
+        }),
+        text,
+      );
+    edit(EXTLINUX_CONF, (text) => addInit(text, /^(\s*APPEND\s+)(.*)()$/gim));
+    grub = edit(GRUB_DEFAULT, (text) => addInit(text, /^(GRUB_CMDLINE_LINUX=")(.*)(")$/m)) || existsSync(host(GRUB_CFG));
+  }
   writeManifest(root, manifest);
-  if (grub) say('install: run update-grub to apply the new kernel command line');
+  if (grub && existsSync(host(GRUB_CFG))) {
+    // The kernel command line is in grub.cfg, which only update-grub writes.
+    const r = await (root === '/' ? run('update-grub', [], { timeoutSec: 300 }) : run('chroot', [root, 'update-grub'], { timeoutSec: 300 }));
+    if (r.code !== 0) {
+      say(`install: update-grub failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}; undoing the conversion`);
+      await uninstall({ root, say });
+      return 1;
+    }
+    say(`install: update-grub: ${GRUB_CFG} starts ${INIT_PATH}`);
+  }
   if (root === '/' && linked.length > 0) await mountScratchNow(say);
   if (!existsSync(host(INIT_PATH))) say(`install: ${INIT_PATH} is missing: the kernel cannot start roroot (install the roroot package)`);
   say(`install: done; ${done.moved} moved, ${done.created} created, volatile: ${linked.join(' ') || 'none'}${persistent.length > 0 ? `, persistent: ${persistent.join(' ')}` : ''}`);
+  return 0;
+}
+
+// Seed 004: volatile directories become links into the scratch mount,
+// persistent ones links into the REMOTE mount; what they held goes into
+// the master copy each is filled (or first seeded) from. Each path goes
+// through its kind (places/): a path that kind would not plan is left.
+export function convertAll(root: string, config: Config, kind: 'volatile' | 'persistent', paths: string[], manifest: Manifest, done: { moved: number; created: number }, say: (l: string) => void): string[] {
+  const s = config.settings;
+  const host = (p: string) => hostPath(root, p);
+  const [mount, master] = kind === 'volatile' ? [s.rwMount, s.rwMaster] : [s.remoteMount, s.remoteMaster];
+  const linked: string[] = [];
+  for (const path of paths) {
+    const env: PlaceEnv = { config, facts: factsFor(root, [path]) };
+    const [checked] = planPlaces([{ kind, path }], env);
+    const refused = [...checked.configErrors, ...checked.warnings][0];
+    if (refused) {
+      say(`install: ${refused}, left alone`);
+      continue;
+    }
+    const c = conversion(path, pathFact(root, path), mount);
+    if (c.kind === 'skip') {
+      say(`install: ${path}: ${c.why}, left alone`);
+      continue;
+    }
+    linked.push(path);
+    if (c.kind === 'already') continue;
+    mkdirsWithin(host(master), dirname(path), host);
+    const copy = host(master) + path;
+    if (c.kind === 'move') {
+      moveTree(host(path), copy);
+      manifest.moved.push({ path, master });
+      done.moved++;
+      say(`install: ${path} moved into ${master}`);
+    } else {
+      const sticky = path === '/tmp' || path === '/var/tmp';
+      mkdirSync(copy);
+      chmodSync(copy, sticky ? 0o1777 : 0o755);
+      manifest.created.push({ path, master });
+      done.created++;
+      say(`install: ${path} created in ${master}`);
+    }
+    mkdirSync(dirname(host(path)), { recursive: true });
+    symlinkSync(mount + path, host(path));
+    writeManifest(root, manifest);
+  }
+  return linked;
+}
+
+// `roroot rw` after its command: new directories that became volatile
+// places (a package's /var/spool/x under /var/spool/*), converted and added
+// to VOLATILE; the rest of install is not run again inside the window.
+export function addVolatile(root: string, config: Config, paths: string[], say: (l: string) => void): string[] {
+  const manifest = readManifest(root);
+  if (!manifest || paths.length === 0) return [];
+  const converted = convertAll(root, config, 'volatile', paths, manifest, { moved: 0, created: 0 }, say);
+  if (converted.length === 0) return [];
+  const all = [...new Set([...config.settings.volatile, ...converted])];
+  editFile(root, manifest, CONFIG_FILES.roroot, (text) => setSettings(text, { VOLATILE: all.join(' ') }), say);
+  writeManifest(root, manifest);
   return converted;
+}
+
+// What the places' own plans look at, for install and uninstall (a probe
+// without devices or network: neither is asked about).
+function factsFor(root: string, paths: string[]): Facts {
+  return { root, mounts: readMounts(root), blockDevices: [], paths: Object.fromEntries(paths.map((p) => [p, pathFact(root, p)])), kernelHostname: '', etcHostname: null, addresses: [], reverseName: null, modules: null, overlay: null };
 }
 
 // The highest directory that mkdir -p of `dir` would create, if any.
@@ -148,7 +209,7 @@ async function mountScratchNow(say: (l: string) => void) {
   const config = readConfig('/', '');
   const steps = planLiveScratch(config, await probe('/', config));
   const log = new Logger((line) => say(line.replace(/^roroot: /, 'install: ')), null);
-  await execute(steps, { root: '/', log, mounted: new Set(readMounts('/').map((m) => m.target)) });
+  await execute(steps, { root: '/', log, mounted: new Set(readMounts('/').map((m) => m.target)) }, PERFORMERS);
 }
 
 function changed(text: string, before: string): string | null {
@@ -156,7 +217,7 @@ function changed(text: string, before: string): string | null {
 }
 
 // '/var/spool/*': each directory under /var/spool, as the seed lists them.
-function expandGlobs(root: string, paths: string[]): string[] {
+export function expandGlobs(root: string, paths: string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
     if (!p.endsWith('/*')) {
@@ -224,8 +285,9 @@ function ensureMtabLink(root: string, manifest: Manifest, say: (l: string) => vo
   say('install: /etc/mtab -> /proc/mounts');
 }
 
-// `roroot uninstall`: every change install recorded, undone, newest first.
-export function uninstall(opts: { root: string; say: (line: string) => void }): number {
+// `roroot uninstall`: every change install recorded, undone, newest first;
+// each converted place through its kind's undo.
+export async function uninstall(opts: { root: string; say: (line: string) => void }): Promise<number> {
   const { root, say } = opts;
   const host = (p: string) => hostPath(root, p);
   const manifest = readManifest(root);
@@ -233,18 +295,22 @@ export function uninstall(opts: { root: string; say: (line: string) => void }): 
     say(`uninstall: no ${MANIFEST}: roroot install did not run here, nothing to undo`);
     return 0;
   }
-  const removeLink = (path: string) => {
-    const st = lstatOrNull(host(path));
-    if (st?.isSymbolicLink()) unlinkSync(host(path));
+  const config = readConfig(root, '');
+  const undo = (path: string, master: string, created: boolean): Undo[] => {
+    const kind = master === config.settings.remoteMaster ? 'persistent' : 'volatile';
+    const env: PlaceEnv = { config: { ...config, settings: { ...config.settings, ...(kind === 'volatile' ? { rwMaster: master } : { remoteMaster: master }) } }, facts: factsFor(root, [path, master]) };
+    return undoPlace({ kind, path }, env, created);
   };
-  for (const { path, master } of [...manifest.created].reverse()) {
-    removeLink(path);
-    rmSync(host(master + path), { recursive: true, force: true });
-  }
-  for (const { path, master } of [...manifest.moved].reverse()) {
-    removeLink(path);
-    moveTree(host(master + path), host(path));
-    say(`uninstall: ${path} moved back`);
+  const entries = [...manifest.created.map((e) => ({ ...e, created: true })).reverse(), ...manifest.moved.map((e) => ({ ...e, created: false })).reverse()];
+  for (const { path, master, created } of entries) {
+    for (const op of undo(path, master, created)) {
+      if (lstatOrNull(op.link)?.isSymbolicLink()) unlinkSync(op.link);
+      if (op.created) rmSync(op.copy, { recursive: true, force: true });
+      else {
+        moveTree(op.copy, op.link);
+        say(`uninstall: ${path} moved back`);
+      }
+    }
   }
   undivertLogin(root, manifest, say);
   for (const path of manifest.createdFiles) rmSync(host(path), { force: true });

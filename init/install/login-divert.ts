@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { LIB_DIR } from '../config/own-paths';
 import { hostPath } from '../sys/root-path';
 import { lstatOrNull } from '../sys/tree-copy';
 import type { Manifest } from './manifest';
@@ -12,7 +13,7 @@ import type { Manifest } from './manifest';
 
 export const LOGIN = '/bin/login';
 export const REAL_LOGIN = '/bin/login.roroot-real';
-export const LOGIN_WRAPPER = '/usr/lib/roroot/login';
+export const LOGIN_WRAPPER = `${LIB_DIR}/login`;
 
 function dpkgDivert(root: string, args: string[]): string | null {
   const r = spawnSync('dpkg-divert', [...(root === '/' ? [] : ['--root', root]), '--package', 'roroot', '--rename', ...args], { encoding: 'utf8' });

@@ -1,13 +1,10 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { MANIFEST } from '../config/own-paths';
 import { hostPath } from '../sys/root-path';
 
 // What `roroot install` changed, so that `roroot uninstall` puts back
 // exactly that: the directories it moved, the ones it created, and the
 // files it edited or created (edited ones are kept whole under ORIG_DIR).
-
-export const STATE_DIR = '/var/lib/roroot';
-export const MANIFEST = `${STATE_DIR}/install.json`;
-export const ORIG_DIR = `${STATE_DIR}/orig`;
 
 export interface Manifest {
   version: string;

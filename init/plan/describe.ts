@@ -1,38 +1,33 @@
+import { commandLine } from './argv';
 import type { Step } from './steps';
 
-// A step as the command an admin would type to do it by hand. Logs and
-// errors are written in these terms (`mount -t ext4 /dev/vda2 /x: EBUSY`),
-// the way OpenWrt's fstools reports, so a failure can be retried verbatim.
+// A step as the command an admin would type to do it by hand: for a step
+// that runs a command, its argv; for one done inside roroot (a symlink, a
+// copy), the command that does the same. Logs and errors are written in
+// these terms (`mount -n -t ext4 /dev/vda2 /x: EBUSY`), the way OpenWrt's
+// fstools reports, so a failure can be retried verbatim.
 
 export function describe(step: Step): string {
   switch (step.kind) {
     case 'mount':
-      return `mount -n${step.fstype ? ` -t ${step.fstype}` : ''}${opts(step.options)} ${step.source} ${step.target}`;
+    case 'remount':
     case 'mkfs':
-      return [
-        `mkfs.${step.fstype}`,
-        step.label ? `-L ${step.label}` : '',
-        step.uuid ? `-U ${step.uuid}` : '',
-        step.populate ? `-d ${step.populate}` : '',
-        step.device,
-      ]
-        .filter(Boolean)
-        .join(' ');
     case 'fill':
-      return `cp -a ${step.from}/. ${step.to}`;
-    case 'bind':
-      return `${step.replicate ? `${step.replicate} ${step.target}; ` : ''}mount -n --bind${opts(step.options)} ${step.source} ${step.target}`;
-    case 'symlink':
-      return `ln -s ${step.target} ${step.path}`;
     case 'nfs':
-      return `mount -n -t nfs${opts(step.options)} ${step.source} ${step.target}`;
+    case 'umount':
+    case 'bind-batch':
+      return commandLine(step.argv);
+    case 'bind':
+      return `${step.replicate ? `${step.replicate} ${step.rel}; ` : ''}${commandLine(step.argv)}`;
+    case 'symlink':
+      return commandLine(['ln', '-s', step.target, step.link]);
+    case 'mkdir':
+      return commandLine(['mkdir', '-p', ...step.rels.map((r) => step.base + r)]);
+    case 'enrol':
+      return `${commandLine(['mkdir', step.dir])}; ${commandLine(['cp', '-n', step.template, `${step.dir}/files`])}`;
     case 'hostname':
-      return `hostname ${step.name}`;
+      return commandLine(['hostname', step.name]);
     case 'depmod':
       return `depmod ${step.release} (into ${step.work}, then renamed into ${step.dir} with / read-write)`;
   }
-}
-
-function opts(options: string[]): string {
-  return options.length > 0 ? ` -o ${options.join(',')}` : '';
 }

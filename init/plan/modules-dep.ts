@@ -1,3 +1,4 @@
+import { RECORD_DIR } from '../config/own-paths';
 import type { Step } from './steps';
 
 // Pure: is /lib/modules/$(uname -r)/modules.dep current, and if not, the
@@ -14,6 +15,9 @@ export interface ModulesFact {
   error: string | null; // why that could not be found out: modules.dep is then taken as current
 }
 
+// What depmod reads besides the modules themselves (top level only).
+export const INPUTS = ['modules.order', 'modules.builtin', 'modules.builtin.modinfo'];
+
 // Files depmod writes: never inputs, so never a reason to regenerate.
 export const GENERATED = /^modules\.(dep|alias|softdep|symbols|devname|builtin\.alias\.bin|builtin\.bin|weakdep)(\.bin)?$/;
 
@@ -28,5 +32,5 @@ export function modulesDepStale(f: ModulesFact): string | null {
 export function planModulesDep(f: ModulesFact, scratch: string): Step[] {
   const why = modulesDepStale(f);
   if (!why) return [];
-  return [{ id: 'modules.depmod', phase: 'modules', kind: 'depmod', release: f.release, dir: f.dir, work: `${scratch}/.roroot/depmod`, scratch, fatal: false, why }];
+  return [{ id: 'modules.depmod', phase: 'modules', kind: 'depmod', release: f.release, dir: f.dir, work: `${scratch}/${RECORD_DIR}/depmod`, scratch, fatal: false, why }];
 }

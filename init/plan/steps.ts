@@ -1,10 +1,12 @@
 import type { RwtabMode } from '../config/rwtab';
 
 // What boot does, as data. The planner produces these, `roroot plan` prints
-// them, the executor runs them. All paths are paths on the router's root
-// ("system paths"); the executor maps them under --root.
+// them, the executor runs them and decides nothing: a step that runs a
+// command carries its exact argv (paths as this machine sees them, so
+// under --root DIR they lie inside DIR), and describe() is that argv
+// joined. `target`s are system paths, for telling what is mounted.
 
-export type Phase = 'pseudo' | 'scratch' | 'volatile' | 'rwtab' | 'hostname' | 'state' | 'state-files' | 'remote' | 'persistent' | 'modules';
+export type Phase = 'pseudo' | 'root' | 'scratch' | 'volatile' | 'rwtab' | 'overlay' | 'hostname' | 'state' | 'state-files' | 'remote' | 'persistent' | 'modules';
 
 interface StepBase {
   id: string; // unique in a plan, e.g. "scratch.mkfs"; `needs` refers to it
@@ -13,46 +15,91 @@ interface StepBase {
   fatal: boolean; // failing (after any fallback) means nothing usable could be made
   needs?: string; // skip this step unless the step with this id succeeded as planned
   fallback?: Step[]; // run instead when this step fails
+  fallbackWhen?: string; // ...but only when the error matches this (a RegExp source); otherwise the step just failed
 }
+
+// An external command: argv[0] from PATH, killed after timeoutSec. Every
+// command of a boot is bounded: a failing disk must not hang the router.
+export interface Command {
+  argv: string[];
+  timeoutSec: number;
+}
+
+// The device a mkfs step was planned for, checked again right before it
+// runs: the device behind that name must still be this one.
+export interface DeviceIdentity {
+  path: string; // system path, /dev/vda2
+  number: string; // major:minor
+  sizeBytes: number;
+  partuuid: string | null;
+  label: string | null;
+}
+
+// Rwtab's meanings (seed 000), and `missing`: copy like files, only when
+// the store lacks it (first boot of a persistent state directory).
+export type Replicate = RwtabMode | 'missing';
 
 export type Step = StepBase &
   (
-    | { kind: 'mount'; source: string; target: string; fstype: string | null; options: string[] }
-    // mkfs the scratch partition; `populate` fills it from a directory in
-    // the same pass (mke2fs -d), so there is no copy step for a partition.
-    | { kind: 'mkfs'; device: string; fstype: 'ext2' | 'ext3' | 'ext4'; label: string | null; uuid: string | null; populate: string | null }
-    // Copy a directory's content onto a fresh filesystem (tmpfs fallback).
-    | { kind: 'fill'; from: string; to: string }
-    // Bind source over target. `replicate` first recreates target on the
-    // source side with rwtab's meaning (seed 000); 'missing' copies target
-    // like 'files' only when source does not exist yet (first boot of a
-    // persistent state directory).
-    | { kind: 'bind'; source: string; target: string; replicate: RwtabMode | 'missing' | null; options: string[] }
-    // Make `path` a symlink to `target` (already right: nothing to do). With
-    // `ensureDir`, create the target directory, but only inside `within`,
-    // which must be a mounted filesystem; from `seed` + path when that
-    // exists (the first content of a persistent directory).
-    | { kind: 'symlink'; path: string; target: string; ensureDir: boolean; within: string; seed: string | null }
-    // An NFS mount: bounded in time, retried in the background when `retry`.
-    | { kind: 'nfs'; source: string; target: string; options: string[]; timeoutSec: number; retry: boolean; enrol: Enrol | null }
-    | { kind: 'hostname'; name: string }
+    | ({ kind: 'mount'; target: string; mkdir: string | null } & Command) // mkdir: create this mount point first (inside the root)
+    // / remounted read-write (a boot with roroot off on a converted system).
+    | ({ kind: 'remount'; target: string } & Command)
+    // mkfs of a scratch device, filled from the master copy in the same pass (mke2fs -d).
+    | ({ kind: 'mkfs'; device: DeviceIdentity } & Command)
+    // cp -a of the master copy onto a fresh tmpfs.
+    | ({ kind: 'fill' } & Command)
+    // Bind a store's copy over target. `replicate` first recreates the
+    // target (`rel`, resolved on the root at `root`) inside the store mounted
+    // at `within` (`base` as this machine sees it), never writing through a
+    // symlink; `store`: that is a persistent store, so only regular files,
+    // directories and symlinks are copied, on one filesystem, and files only
+    // root can read stay off a shared server.
+    | (BindBody & Command)
+    // Several rwtab binds mounted by one `mount -a -T FILE` (util-linux reads
+    // FILE as an fstab): each member's replicate first, then one mount for all
+    // members whose replicate worked. `fstab` holds one line per member.
+    | ({ kind: 'bind-batch'; file: string; members: Bind[] } & Command)
+    // `path` becomes a symlink to `target` (already right: nothing to do).
+    // ensure: first create the target directory `rel` under the mount
+    // `within` (`base` here), with the modes of its counterpart on the root
+    // at `root`, or as a copy of `seed` when that exists (the first content
+    // of a persistent directory).
+    | { kind: 'symlink'; path: string; link: string; target: string; ensure: { within: string; base: string; rel: string; root: string; seed: string | null } | null }
+    // Directories on the scratch for a place (an overlay's upper and work),
+    // under the mount `within` (`base` here): `rels` below it.
+    | { kind: 'mkdir'; within: string; base: string; rels: string[] }
+    // A new router's own directory on the server: mkdir `dir` (there
+    // already: fine), and the fleet's files template copied into it.
+    | { kind: 'enrol'; name: string; dir: string; template: string; server: string }
+    | ({ kind: 'nfs'; target: string; mkdir: string | null; retry: boolean } & Command)
+    | ({ kind: 'umount'; target: string } & Command)
+    | { kind: 'hostname'; name: string; file: string }
     // Regenerate modules.dep: depmod into `work` (on the scratch) first,
     // then only atomic renames into `dir` inside a read-write window of the
-    // root. Windows are recorded under `scratch`.
+    // root. Windows are recorded under `scratch`. System paths: the depmod
+    // performer (rw/modules-dep.ts) works under --root itself.
     | { kind: 'depmod'; release: string; dir: string; work: string; scratch: string }
   );
 
-// A new machine of a fleet has no state directory on the server yet. When
-// the server says `source` does not exist, `parent` is mounted at `via` (on
-// the scratch), `name` is created in it with a copy of the parent's `files`
-// list (the fleet's template), and the mount is tried again.
-export interface Enrol {
-  parent: string;
-  name: string;
-  via: string;
+interface BindBody {
+  kind: 'bind';
+  target: string;
+  replicate: Replicate | null;
+  root: string;
+  rel: string;
+  within: string;
+  base: string;
+  store: StoreCopy | null;
+}
+export type Bind = StepBase & BindBody & Command;
+
+export interface StoreCopy {
+  shared: boolean; // an NFS server many routers use
+  shareSecrets: boolean; // STATE_SHARE_SECRETS
 }
 
 export type StepKind = Step['kind'];
+export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
 export interface Plan {
   active: boolean; // false: roroot is off, hand over at once
@@ -60,5 +107,5 @@ export interface Plan {
   steps: Step[];
   notes: string[]; // decisions that produced no step (skipped rwtab paths, fallbacks chosen up front)
   configErrors: string[]; // config lines that were skipped: file:line: what was expected
-  warnings: string[]; // things an admin should fix that are not config lines
+  warnings: string[]; // what makes this boot less than configured: each one is a degraded reason
 }

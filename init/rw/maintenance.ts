@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { adoptVolatile, volatileDirs } from '../install/adopt';
-import { RECORD_DIR } from '../record';
+import { RECORD_DIR } from '../config/own-paths';
+import { adoptVolatile, before } from '../install/adopt';
 import { Logger } from '../sys/log';
 import { readMounts } from '../sys/probe';
 import { readConfig } from '../sys/read-config';
@@ -11,10 +11,9 @@ import { takeLock } from './lock';
 import { withRootWritable } from './window';
 
 // `roroot rw -- COMMAND`: the admin's read-write window. The root goes back
-// to read-only whatever happens to COMMAND: SIGINT, SIGTERM and SIGHUP are
-// passed on to it and then the window is closed; only SIGKILL of roroot
-// itself can leave it open, and the next `roroot rw` then says so and
-// closes it.
+// to read-only whatever happens to COMMAND: every terminating signal roroot
+// can catch is passed on to it and then the window is closed; when roroot
+// itself dies (SIGKILL), the lock's supervisor closes it (rw/lock.ts).
 
 export interface MaintenanceOptions {
   root: string;
@@ -23,7 +22,9 @@ export interface MaintenanceOptions {
   console: (line: string) => void;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+// Every signal whose default action ends the process and that a process
+// can catch (signal(7)); SIGKILL is the supervisor's.
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGXCPU', 'SIGXFSZ', 'SIGIO', 'SIGPWR', 'SIGSYS', 'SIGTRAP', 'SIGABRT'] as const;
 // After passing a signal on, how long COMMAND gets before SIGKILL: dpkg
 // finishing the package it is unpacking takes seconds, not minutes.
 const GRACE_MS = 30_000;
@@ -31,18 +32,18 @@ const GRACE_MS = 30_000;
 export async function maintenance(opts: MaintenanceOptions): Promise<number> {
   const { root, command } = opts;
   const log = new Logger(quiet(opts.console), opts.kmsg);
-  const s = readConfig(root, '').settings;
+  const config = readConfig(root, '');
+  const s = config.settings;
   const what = command.join(' ');
   if (!readMounts(root).some((m) => m.target === s.rwMount)) {
     log.error(`rw: ${s.rwMount} is not mounted (not booted by roroot?): nothing done`);
     return 1;
   }
-  const lock = takeLock(hostPath(root, `${s.rwMount}/${RECORD_DIR}/rw.lock`), what);
+  const lock = await takeLock(hostPath(root, `${s.rwMount}/${RECORD_DIR}/rw.lock`), what, hostPath(root, '/'), opts.kmsg);
   if (!lock.held) {
     log.error(`rw: a read-write window is open already (${lock.owner}): refused`);
     return 1;
   }
-  if (lock.staleOwner) log.warn(`rw: the window of ${lock.staleOwner} was never closed (killed?): closing it with this one`);
 
   let child: ChildProcess | null = null;
   let interrupted: NodeJS.Signals | null = null; // before COMMAND started: it never will
@@ -56,8 +57,7 @@ export async function maintenance(opts: MaintenanceOptions): Promise<number> {
   };
   for (const sig of SIGNALS) process.on(sig, onSignal);
   try {
-    const dirsBefore = volatileDirs(root, s);
-    const since = Date.now();
+    const was = before(root, config);
     const { value: code, window } = await withRootWritable({ root, scratch: s.rwMount, label: `rw: ${what}`, log }, async () => {
       const code = await new Promise<number>((resolve) => {
         if (interrupted) {
@@ -74,12 +74,12 @@ export async function maintenance(opts: MaintenanceOptions): Promise<number> {
       });
       child = null;
       try {
-        await adoptVolatile(root, s, dirsBefore, since, (line) => log.info(line));
+        await adoptVolatile(root, config, was, (line) => log.info(line));
       } catch (err) {
         log.error(`rw: keeping what the command added under volatile places: ${(err as Error).message}, continuing`);
       }
       // Before the remount: should it have to be retried, the data is safe.
-      await run('sync', []);
+      await run('sync', [], { timeoutSec: 300 });
       return code;
     });
     log.info(`rw: ${what}: exit ${code}`);

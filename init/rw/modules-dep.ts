@@ -1,8 +1,9 @@
-import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
-import { GENERATED, type ModulesFact } from '../plan/modules-dep';
-import type { Step } from '../plan/steps';
-import { formatMs, type Logger } from '../sys/log';
-import { hostPath, resolveInRoot } from '../sys/root-path';
+import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { GENERATED } from '../plan/modules-dep';
+import type { StepOf } from '../plan/steps';
+import type { ExecContext, Outcome } from '../sys/execute';
+import { formatMs } from '../sys/log';
+import { hostPath } from '../sys/root-path';
 import { runChecked } from '../sys/spawn';
 import { withRootWritable } from './window';
 
@@ -14,46 +15,9 @@ import { withRootWritable } from './window';
 // file old or new, never torn; modules.dep goes last, so a cut before it
 // leaves it older than the modules and the next boot runs again.
 
-// What depmod reads besides the modules themselves (top level only).
-const INPUTS = ['modules.order', 'modules.builtin', 'modules.builtin.modinfo'];
-const MODULE_NAMES = ['*.ko', '*.ko.xz', '*.ko.zst', '*.ko.gz'];
-
-// One find(1), stopping at the first input newer than modules.dep. This was
-// a walk in node, a stat per module (~4000 on a Debian kernel): in the QEMU
-// guest `roroot plan` took 5.1-5.7 s against 2.7 s for `roroot --version`,
-// and the walk's statSync/readdirSync and their Stats and Date objects were
-// the largest part of its CPU profile. find does the stats in C. It
-// compares to the nanosecond, as the planner did to the millisecond.
-// build/ and source/ are symlinks into the kernel headers: not followed.
-export async function probeModules(root: string, release: string): Promise<ModulesFact> {
-  const named = `/lib/modules/${release}`;
-  const dir = resolveInRoot(root, named) ?? named;
-  const host = hostPath(root, dir);
-  const fact: ModulesFact = { release, dir, exists: false, dep: null, newer: null, error: null };
-  if (!statSync(host, { throwIfNoEntry: false })?.isDirectory()) return fact;
-  fact.exists = true;
-  const dep = statSync(`${host}/modules.dep`, { throwIfNoEntry: false });
-  if (!dep) return fact;
-  fact.dep = { size: dep.size };
-  const names = [...MODULE_NAMES.flatMap((n) => ['-name', n, '-o']), ...INPUTS.flatMap((n) => ['-path', `${host}/${n}`, '-o'])].slice(0, -1);
-  // An empty modules.dep is stale if there is any input at all.
-  const newer = dep.size > 0 ? ['-newer', `${host}/modules.dep`] : [];
-  const args = [host, '-type', 'f', '(', ...names, ')', ...newer, '-print', '-quit'];
-  try {
-    const first = (await runChecked('find', args)).stdout.split('\n')[0];
-    if (first) fact.newer = `${dir}${first.slice(host.length)}`;
-  } catch (err) {
-    fact.error = `find ${host} -newer modules.dep: ${(err as Error).message}`;
-  }
-  return fact;
-}
-
-export interface DepmodOutcome {
-  changed: string[]; // files replaced in the window
-  depmodMs: number; // outside the window
-}
-
-export async function regenerateModulesDep(step: Extract<Step, { kind: 'depmod' }>, root: string, log: Logger): Promise<DepmodOutcome> {
+// The depmod step's performer, for the executor's table (boot.ts).
+export async function performDepmod(step: StepOf<'depmod'>, ctx: ExecContext): Promise<Outcome> {
+  const { root, log } = ctx;
   log.info(`modules: modules.dep is stale: ${step.why}`);
   const real = hostPath(root, step.dir);
   const work = hostPath(root, step.work);
@@ -64,7 +28,7 @@ export async function regenerateModulesDep(step: Extract<Step, { kind: 'depmod' 
     if (!GENERATED.test(name)) symlinkSync(`${real}/${name}`, `${shadow}/${name}`);
   }
   const t0 = process.hrtime.bigint();
-  await runChecked('depmod', ['-b', work, step.release], { timeoutSec: 600 });
+  await runChecked('depmod', ['-b', work, step.release], { timeoutSec: 300 });
   const depmodMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const produced = readdirSync(shadow).filter((n) => GENERATED.test(n));
   const changed = produced.filter((n) => !sameContent(`${shadow}/${n}`, `${real}/${n}`));
@@ -83,7 +47,7 @@ export async function regenerateModulesDep(step: Extract<Step, { kind: 'depmod' 
     fsyncPath(real);
   });
   rmSync(work, { recursive: true, force: true });
-  return { changed, depmodMs };
+  return 'ok';
 }
 
 function sameContent(a: string, b: string): boolean {

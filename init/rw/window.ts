@@ -28,13 +28,13 @@ const CLOSE_FIRST_WAIT_MS = 100;
 export async function withRootWritable<T>(opts: WindowOptions, body: () => Promise<T>): Promise<{ value: T; window: WindowRecord }> {
   const { root, log, label } = opts;
   const rootMount = readMounts(root).find((m) => m.target === '/');
-  if (!rootMount) throw new CommandError(`no mount for / under ${root}: cannot open a read-write window`);
+  if (!rootMount) throw new CommandError('', `no mount for / under ${root}: cannot open a read-write window`);
   const target = hostPath(root, '/');
   const started = new Date();
   const t0 = process.hrtime.bigint();
   const before = diskWrites(rootMount);
+  const last = readWindows(root, opts.scratch).pop();
   if (!rootMount.options.includes('ro')) {
-    const last = readWindows(root, opts.scratch).pop();
     if (!last || (last.outcome !== 'open' && last.outcome !== 'left-writable')) {
       // noreadonlyroot, or an admin's own remount: not ours to close.
       log.warn(`rw-window: ${label}: / is writable already, running without a window`);
@@ -43,12 +43,13 @@ export async function withRootWritable<T>(opts: WindowOptions, body: () => Promi
     }
     log.warn(`rw-window: ${label}: / was left writable by "${last.label}" (${last.started}): closing it after this one`);
   } else {
+    if (last?.outcome === 'open') log.warn(`rw-window: the window of "${last.label}" (${last.started}) ended with its owner (killed?); its supervisor made / read-only again`);
     // Said before the remount, never after: the power-cut harness takes this
     // line as the start of the window, and the root's first write must
     // come after it on the console.
     log.info(`rw-window: ${label}: opening`);
-    await runChecked('mount', ['-n', '-o', 'remount,rw', target]).catch((err: Error) => {
-      throw new CommandError(`mount -n -o remount,rw /: ${err.message}`);
+    await runChecked('mount', ['-n', '-o', 'remount,rw', target]).catch((err: CommandError) => {
+      throw new CommandError('mount -n -o remount,rw /', err.detail);
     });
   }
   const open: WindowRecord = { label, started: started.toISOString(), ms: 0, writes: null, outcome: 'open' };
@@ -76,7 +77,7 @@ async function close(target: string, rootMount: Mount, opts: WindowOptions) {
       await runChecked('mount', ['-n', '-o', 'remount,ro', target]);
       return;
     } catch (err) {
-      const reason = (err as Error).message;
+      const reason = err instanceof CommandError ? err.detail : (err as Error).message;
       if (attempt === CLOSE_ATTEMPTS) {
         const who = writersOn(rootMount).join(', ') || 'no process found';
         opts.log.error(`rw-window: ${opts.label}: mount -n -o remount,ro /: ${reason}; / IS STILL WRITABLE (open for writing: ${who}); run "mount -o remount,ro /" when they are done`);

@@ -21,12 +21,3 @@ export function parseBlkidExport(text: string): BlkidDevice[] {
   if (current.DEVNAME) devices.push(current);
   return devices;
 }
-
-// "LABEL=x" -> the first device carrying it, as blkid -l would answer.
-export function findDevice(devices: BlkidDevice[], spec: string): string | null {
-  const eq = spec.indexOf('=');
-  const key = spec.slice(0, eq);
-  const value = spec.slice(eq + 1);
-  const hit = devices.find((d) => d[key] === value || (key !== 'LABEL' && key !== 'PARTLABEL' && d[key]?.toLowerCase() === value.toLowerCase()));
-  return hit ? hit.DEVNAME : null;
-}

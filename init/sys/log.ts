@@ -1,4 +1,5 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { printable } from '../config/diagnostic';
 
 // Every line boot says goes to the console and to the kernel log, so that it
 // is on the serial console while it happens and in `dmesg` afterwards. Lines
@@ -11,13 +12,17 @@ export function formatMs(ms: number): string {
   return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
 }
 
-type Level = 'info' | 'warn' | 'error';
-const KMSG_LEVEL: Record<Level, number> = { info: 6, warn: 4, error: 3 };
+// debug: the kernel log only, below the console's level (the NFS retry's
+// every attempt, which on the serial console landed over the login prompt).
+type Level = 'debug' | 'info' | 'notice' | 'warn' | 'error';
+const KMSG_LEVEL: Record<Level, number> = { debug: 7, info: 6, notice: 5, warn: 4, error: 3 };
 // The kernel rate-limits writes to /dev/kmsg per open file: 10 records per
 // 5 s (DEFAULT_RATELIMIT_BURST), the rest dropped as "suppressed due to
 // ratelimiting". A boot logs more steps than that at once, and every one
 // belongs in the kernel log, so the file is reopened after each 10.
 const KMSG_BURST = 10;
+// /dev/kmsg takes records up to ~1 KiB (LOG_LINE_MAX); longer ones fail.
+const LINE_MAX = 900;
 
 // Never O_CREAT: before /dev is mounted that would leave a plain file called
 // kmsg on the root.
@@ -31,9 +36,12 @@ export class Logger {
   private pending: string[] = [];
   readonly lines: { level: Level; text: string }[] = [];
 
+  // quiet: every line at debug level but notices (the background NFS
+  // retry: each attempt in the kernel log, only a change of state said).
   constructor(
     private readonly console: (line: string) => void,
     private readonly kmsgPath: string | null,
+    private readonly quiet = false,
   ) {
     this.openKmsg();
   }
@@ -51,8 +59,14 @@ export class Logger {
     return true;
   }
 
+  debug(text: string) {
+    this.say('debug', text);
+  }
   info(text: string) {
     this.say('info', text);
+  }
+  notice(text: string) {
+    this.say('notice', text);
   }
   warn(text: string) {
     this.say('warn', text);
@@ -61,10 +75,14 @@ export class Logger {
     this.say('error', text);
   }
 
-  private say(level: Level, text: string) {
+  // What a line says may come from a store or the network: control bytes
+  // never reach the console raw, and no line is longer than LINE_MAX.
+  private say(said: Level, raw: string) {
+    const level = this.quiet && said !== 'notice' ? 'debug' : said;
+    const text = printable(raw, LINE_MAX);
     const line = `roroot: ${text}`;
     this.lines.push({ level, text });
-    this.console(line);
+    if (level !== 'debug') this.console(line);
     const record = `<${KMSG_LEVEL[level]}>${line}\n`;
     if (this.kmsg !== null) this.writeKmsg(record);
     else if (this.kmsgPath) this.pending.push(record);

@@ -1,18 +1,19 @@
-import { existsSync, lstatSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import type { Config } from '../config/config';
 import { CONFIG_FILES } from '../config/config';
-import type { Facts, PathFact, PathKind } from '../plan/facts';
+import { matchSpec } from '../plan/devices';
+import type { BlockDevice, Facts, PathFact, PathKind } from '../plan/facts';
 import { nameInHosts, wantsNameFromAddress } from '../plan/hostname';
 import { wantedDevices, wantedPaths } from '../plan/wanted';
-import { findDevice, parseBlkidExport, type BlkidDevice } from './blkid';
+import { parseBlkidExport } from './blkid';
 import { parseMountinfo } from './mountinfo';
-import { hostPath, lstatPathInRoot, resolveInRoot } from './root-path';
+import { hostPath, lstatPathInRoot, resolveInRoot, resolveLenient } from './root-path';
 import { run } from './spawn';
 
-// Asks the machine exactly what the planner needs for this config, and
-// nothing else: mounts, the devices the config names, the paths it names,
-// the hostname and addresses.
+// Asks the machine what the planner needs for this config: mounts, the
+// block devices and what holds them, the paths it names, the hostname and
+// addresses.
 
 export function readMounts(root: string) {
   try {
@@ -23,20 +24,8 @@ export function readMounts(root: string) {
 }
 
 export async function probe(root: string, config: Config, extraPaths: string[] = []): Promise<Facts> {
-  const devices = await probeDevices(root, wantedDevices(config));
-  const deviceNumbers: Record<string, string> = {};
-  for (const device of Object.values(devices)) {
-    if (device) {
-      try {
-        deviceNumbers[device] = majorMinor(statSync(hostPath(root, device)).rdev);
-      } catch {
-        // vanished between blkid and stat: the planner treats it as not in use
-      }
-    }
-  }
   const paths: Record<string, PathFact> = {};
   for (const p of [...wantedPaths(config), ...extraPaths]) paths[p] = pathFact(root, p);
-
   const kernelHostname = hostname();
   const etcHostname = readOptional(hostPath(root, CONFIG_FILES.hostname))?.trim().split(/\s+/)[0] || null;
   const addresses = globalIPv4();
@@ -44,25 +33,76 @@ export async function probe(root: string, config: Config, extraPaths: string[] =
     wantsNameFromAddress(kernelHostname, etcHostname) && addresses[0] && !nameInHosts(config.etcHosts, addresses[0])
       ? await reverseLookup(root, addresses[0])
       : null;
-  return { mounts: readMounts(root), devices, deviceNumbers, paths, kernelHostname, etcHostname, addresses, reverseName, modules: null };
+  const facts: Facts = { root, mounts: readMounts(root), blockDevices: [], paths, kernelHostname, etcHostname, addresses, reverseName, modules: null, overlay: null };
+  facts.blockDevices = await probeBlockDevices(root, wantedDevices(config));
+  // Only the devices the config names are opened: an O_EXCL open of every
+  // disk would spin up an idle CD drive for nothing.
+  const named = new Set(wantedDevices(config).flatMap((spec) => matchSpec(facts, spec)));
+  for (const d of named) d.claimed = claimed(hostPath(root, d.path));
+  return facts;
 }
 
-async function probeDevices(root: string, specs: string[]): Promise<Record<string, string | null>> {
-  const out: Record<string, string | null> = {};
-  let blkid: BlkidDevice[] | null = null;
-  for (const spec of specs) {
-    if (spec.startsWith('/')) {
-      out[spec] = existsSync(hostPath(root, spec)) ? spec : null;
-      continue;
-    }
-    if (blkid === null) {
-      // blkid exits 2 when it finds nothing at all: that is an empty answer.
-      const result = await run('blkid', ['-c', '/dev/null', '-o', 'export']).catch(() => ({ stdout: '' }));
-      blkid = parseBlkidExport(result.stdout);
-    }
-    out[spec] = findDevice(blkid, spec);
+// Every block device blkid reports (`blkid -c /dev/null -o export` probes
+// them all in one spawn; -c /dev/null: no cache file, which could not be
+// written on a read-only root and could be stale), plus the ones the config
+// names by path that carry nothing blkid recognises (a fresh disk).
+async function probeBlockDevices(root: string, specs: string[]): Promise<BlockDevice[]> {
+  // blkid exits 2 when it finds nothing at all: that is an empty answer.
+  const result = await run('blkid', ['-c', '/dev/null', '-o', 'export'], { timeoutSec: 15 }).catch(() => ({ stdout: '' }));
+  const out: BlockDevice[] = [];
+  for (const b of parseBlkidExport(result.stdout)) {
+    const d = blockDevice(root, b.DEVNAME);
+    if (!d) continue;
+    Object.assign(d, { label: b.LABEL ?? null, uuid: b.UUID ?? null, partuuid: b.PARTUUID ?? null, partlabel: b.PARTLABEL ?? null, fstype: b.TYPE ?? null });
+    out.push(d);
+  }
+  for (const spec of specs.filter((s) => s.startsWith('/'))) {
+    const d = blockDevice(root, spec);
+    if (!d) continue;
+    const known = out.find((o) => o.number === d.number);
+    if (known) {
+      if (known.path !== spec) known.aliases.push(spec);
+    } else out.push({ ...d, aliases: d.path === spec ? [] : [spec] });
   }
   return out;
+}
+
+function blockDevice(root: string, path: string): BlockDevice | null {
+  let st: Stats;
+  let real: string;
+  try {
+    real = realpathSync(hostPath(root, path));
+    st = statSync(real);
+  } catch {
+    return null;
+  }
+  if (!st.isBlockDevice()) return null;
+  const number = majorMinor(st.rdev);
+  const sys = `/sys/dev/block/${number}`;
+  const size = Number(readOptional(`${sys}/size`) ?? 0) * 512;
+  const partition = existsSync(`${sys}/partition`);
+  let partitions = 0;
+  if (!partition) {
+    try {
+      partitions = readdirSync(sys).filter((n) => existsSync(`${sys}/${n}/partition`)).length;
+    } catch {
+      // no sysfs entry: a device node the kernel does not know
+    }
+  }
+  const systemPath = root === '/' ? real : real.startsWith(root) ? real.slice(root.length) : path;
+  return { path: systemPath, aliases: [], number, sizeBytes: size, partition, partitions, label: null, uuid: null, partuuid: null, partlabel: null, fstype: null, claimed: null };
+}
+
+// Linux refuses an O_EXCL open of a block device that is mounted, active
+// swap, or held by a loop, dm, md or LUKS device (EBUSY); mke2fs opens it
+// the same way. Null: nothing holds it.
+function claimed(path: string): string | null {
+  try {
+    closeSync(openSync(path, constants.O_RDONLY | constants.O_EXCL | constants.O_NONBLOCK));
+    return null;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'unknown error';
+  }
 }
 
 // Linux's new_encode_dev: minor's low 8 bits, then 12 bits of major, then the rest of minor.
@@ -97,7 +137,20 @@ export function pathFact(root: string, path: string): PathFact {
   const resolved = kind === 'missing' ? null : resolveInRoot(root, path);
   let follows: PathKind = 'missing';
   if (resolved) follows = kindOf(lstatSync(hostPath(root, resolved)));
-  return { kind, follows, link, resolved };
+  return { kind, follows, link, resolved, where: resolved ?? resolveLenient(root, path) ?? path };
+}
+
+// Whether mount -t overlay can work: the filesystem registered, or a module
+// for it in the running kernel's module directory (mount loads it).
+export function probeOverlay(root: string, moduleDir: string | null): boolean {
+  if (/\toverlay$/m.test(readOptional('/proc/filesystems') ?? '')) return true;
+  if (!moduleDir) return false;
+  const dir = hostPath(root, `${moduleDir}/kernel/fs/overlayfs`);
+  try {
+    return readdirSync(dir).some((n) => /^overlay\.ko/.test(n));
+  } catch {
+    return false;
+  }
 }
 
 function globalIPv4(): string[] {

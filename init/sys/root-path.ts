@@ -16,6 +16,18 @@ const MAX_SYMLINKS = 40; // Linux's own limit (ELOOP)
 // The system path with every symlink resolved inside root, or null when a
 // component is missing (a dangling link counts as missing, as `[ -e ]` says).
 export function resolveInRoot(root: string, systemPath: string): string | null {
+  const r = resolve(root, systemPath);
+  return r && r.missing.length === 0 ? r.resolved : null;
+}
+
+// As far as it exists, resolved inside root; the missing rest appended as
+// it is: where `mkdir -p` of the path inside root lands. Null on a link loop.
+export function resolveLenient(root: string, systemPath: string): string | null {
+  const r = resolve(root, systemPath);
+  return r ? '/' + [...r.resolved.split('/').filter(Boolean), ...r.missing].join('/') : null;
+}
+
+function resolve(root: string, systemPath: string): { resolved: string; missing: string[] } | null {
   let pending = systemPath.split('/').filter(Boolean);
   let resolved: string[] = [];
   let hops = 0;
@@ -31,7 +43,12 @@ export function resolveInRoot(root: string, systemPath: string): string | null {
     try {
       isLink = lstatSync(hostPath(root, candidate)).isSymbolicLink();
     } catch {
-      return null;
+      const missing: string[] = [name];
+      for (const rest of pending) {
+        if (rest === '..') (missing.length > 0 ? missing : resolved).pop();
+        else if (rest !== '.') missing.push(rest);
+      }
+      return { resolved: '/' + resolved.join('/'), missing };
     }
     if (!isLink) {
       resolved.push(name);
@@ -42,7 +59,7 @@ export function resolveInRoot(root: string, systemPath: string): string | null {
     if (link.startsWith('/')) resolved = [];
     pending = [...link.split('/').filter(Boolean), ...pending];
   }
-  return '/' + resolved.join('/');
+  return { resolved: '/' + resolved.join('/'), missing: [] };
 }
 
 // The parent resolved inside root, the last component not followed: what

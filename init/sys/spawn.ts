@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
+import { commandLine } from '../plan/argv';
 
 // Runs a command to completion and turns a failure into the message an
-// admin needs: the command's own last stderr line, or how it died.
+// admin needs: the command line, then its own last stderr line, or how it
+// died. Every command is bounded in time: at boot a failing disk or a stuck
+// mount must not keep the router from reaching its init.
 
 export interface RunResult {
   code: number;
@@ -9,14 +12,27 @@ export interface RunResult {
   stderr: string;
 }
 
-export class CommandError extends Error {}
+// "mount -n -t ext4 /dev/vda2 /x: wrong fs type (exit 32)": `command` is the
+// command line, `detail` what went wrong.
+export class CommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly detail: string,
+  ) {
+    super(command ? `${command}: ${detail}` : detail);
+  }
+}
 
 export interface RunOptions {
-  timeoutSec?: number;
+  timeoutSec?: number; // default DEFAULT_TIMEOUT_SEC
   input?: string; // written to stdin
 }
 
+export const DEFAULT_TIMEOUT_SEC = 60;
+
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const line = commandLine([command, ...args]);
+  const timeoutSec = options.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
   return new Promise((resolve, reject) => {
     // Pipes only: 'ignore' would open /dev/null, and early in boot, before
     // /dev is mounted, there is none; every spawn then failed with ENOENT.
@@ -31,24 +47,22 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
     // On timeout, do not wait for the child to exit: a mount(2) of an NFS
     // server that does not answer can sit in the kernel uninterruptibly, and
     // boot must go on. The stuck process is left to finish or die alone.
-    const timer = options.timeoutSec
-      ? setTimeout(() => {
-          timedOut = true;
-          child.kill('SIGKILL');
-          child.stdout.destroy();
-          child.stderr.destroy();
-          child.unref();
-          reject(new CommandError(`timed out after ${options.timeoutSec} s`));
-        }, options.timeoutSec * 1000)
-      : null;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.unref();
+      reject(new CommandError(line, `timed out after ${timeoutSec} s`));
+    }, timeoutSec * 1000);
     child.on('error', (err: NodeJS.ErrnoException) => {
-      if (timer) clearTimeout(timer);
-      reject(new CommandError(err.code === 'ENOENT' ? `${command}: command not found` : `${command}: ${err.message}`));
+      clearTimeout(timer);
+      reject(new CommandError(line, err.code === 'ENOENT' ? `${command}: command not found` : err.message));
     });
     child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       if (timedOut) return;
-      if (signal) reject(new CommandError(`killed by ${signal}`));
+      if (signal) reject(new CommandError(line, `killed by ${signal}`));
       else resolve({ code: code ?? 0, stdout, stderr });
     });
   });
@@ -64,7 +78,7 @@ export async function runChecked(command: string, args: string[], options: RunOp
   if (result.code !== 0) {
     const lastOf = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l && !HINT.test(l)).pop();
     const last = lastOf(result.stderr) || lastOf(result.stdout) || '';
-    throw new CommandError(`${last ? last.replace(/^[\w.-]+: /, '') : 'failed'} (exit ${result.code})`);
+    throw new CommandError(commandLine([command, ...args]), `${last ? last.replace(/^[\w.-]+: /, '') : 'failed'} (exit ${result.code})`);
   }
   return result;
 }

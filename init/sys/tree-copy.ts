@@ -1,5 +1,6 @@
 import { chmodSync, chownSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync, utimesSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { isUnder } from '../config/system-path';
 
 // Copies that preserve what a restore must preserve (type, mode including
 // setuid bits, owner, times, symlinks as symlinks, device nodes, fifos) and
@@ -10,6 +11,18 @@ import { spawnSync } from 'node:child_process';
 export type CopyDepth = 'node' | 'dirs' | 'all';
 
 export class UnsafeCopyError extends Error {}
+
+// A copy onto a persistent store is stricter: the store is data another
+// machine may read and write, so only regular files, directories and
+// symlinks go there (never a device node or a fifo), the copy stays on the
+// filesystem it started on (`dev`), and on a server many routers share a
+// file only root may read (an SSH host key) is not copied at all unless
+// the config says so.
+export interface StoreRules {
+  dev: number; // st_dev of the copy's source
+  shared: boolean;
+  shareSecrets: boolean;
+}
 
 // Without throwIfNoEntry a missing path costs an exception with its stack
 // trace; a restore asks about ~1000 paths that do not exist yet.
@@ -35,7 +48,13 @@ function applyOwnership(path: string, st: Stats) {
 // Copy one filesystem object; with depth 'dirs' or 'all', what is under a
 // directory too ('dirs': only the directories, as rc.sysinit's
 // `find -type d | cpio -p` does).
-export function copyTree(src: string, dst: string, depth: CopyDepth) {
+export function copyTree(src: string, dst: string, depth: CopyDepth, store: StoreRules | null = null) {
+  if (isUnder(dst, src)) throw new UnsafeCopyError(`refusing to copy ${src} into itself (${dst})`);
+  if (store) checkForStore(src, depth, store);
+  copy(src, dst, depth);
+}
+
+function copy(src: string, dst: string, depth: CopyDepth) {
   const st = lstatSync(src);
   const existing = lstatOrNull(dst);
   if (st.isDirectory()) {
@@ -45,7 +64,7 @@ export function copyTree(src: string, dst: string, depth: CopyDepth) {
     if (depth !== 'node') {
       for (const entry of readdirSync(src, { withFileTypes: true })) {
         if (depth === 'dirs' && !entry.isDirectory()) continue;
-        copyTree(`${src}/${entry.name}`, `${dst}/${entry.name}`, depth);
+        copy(`${src}/${entry.name}`, `${dst}/${entry.name}`, depth);
       }
     }
     applyOwnership(dst, st); // last, so the times are not changed by the children
@@ -58,11 +77,22 @@ export function copyTree(src: string, dst: string, depth: CopyDepth) {
   else if (st.isFile()) copyFileSync(src, dst);
   else {
     // Device nodes, fifos, sockets: node has no mknod(2); cp -a makes them.
-    const cp = spawnSync('cp', ['-a', '--', src, dst], { encoding: 'utf8' });
+    const cp = spawnSync('cp', ['-a', '--', src, dst], { encoding: 'utf8', timeout: 10_000 });
     if (cp.status !== 0) throw new Error(`cp -a ${src} ${dst}: ${(cp.stderr || '').trim() || `exit ${cp.status}`}`);
     return;
   }
   applyOwnership(dst, st);
+}
+
+// The whole source first, so that a refused copy writes nothing.
+function checkForStore(src: string, depth: CopyDepth, rules: StoreRules) {
+  const st = lstatSync(src);
+  if (st.dev !== rules.dev) throw new UnsafeCopyError(`refusing to copy ${src}: it is on another filesystem`);
+  if (!st.isDirectory() && !st.isFile() && !st.isSymbolicLink()) throw new UnsafeCopyError(`refusing to copy ${src} onto a store: only files, directories and symlinks go there`);
+  if (rules.shared && !rules.shareSecrets && st.isFile() && (st.mode & 0o004) === 0) {
+    throw new UnsafeCopyError(`refusing to copy ${src} (mode ${(st.mode & 0o777).toString(8)}) onto a server other routers share (STATE_SHARE_SECRETS=yes allows it)`);
+  }
+  if (st.isDirectory() && depth !== 'node') for (const name of readdirSync(src)) checkForStore(`${src}/${name}`, depth, rules);
 }
 
 // mkdir -p of `relative` under `base`, each new directory taking the mode

@@ -55,9 +55,9 @@ t('qemu-fleet: one root partition, fsck pass 0, the scratch is a disk of its own
   const layout = layoutFor(b, 'f1ee7000');
   assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xf1ee7000\n1: size=1800MiB, type=L, bootable\n');
   assert.match(fstabFor(b, layout), /\nPARTUUID=f1ee7000-01 \/ ext4 ro,errors=remount-ro 0 0\n$/);
-  assert.is(diskSettings(b, layout), 'RW_DEVICE=/dev/vdb\nRW_FSTYPE=ext4\n');
+  assert.equal(diskSettings(b, layout), { RW_DEVICE: '/dev/vdb', RW_FSTYPE: 'ext4' });
   const tmpfs = { ...b, scratch: { kind: 'tmpfs' as const } };
-  assert.is(diskSettings(tmpfs, layoutFor(tmpfs, 'f1ee7000')), 'RW_DEVICE=\nRW_LABEL=\nRW_FSTYPE=ext4\n', 'tmpfs: no device, no label to look for');
+  assert.equal(diskSettings(tmpfs, layoutFor(tmpfs, 'f1ee7000')), { RW_DEVICE: '', RW_LABEL: '', RW_FSTYPE: 'ext4' }, 'tmpfs: no device, no label to look for');
 });
 
 t('a shared root refuses what would live on its read-only disk', () => {

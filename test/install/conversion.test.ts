@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planConversion, readOnlyOptions, withInit } from '../../init/install/conversion';
+import { readOnlyOptions, withInit } from '../../init/install/conversion';
+import { conversion as planConversion } from '../../init/places/link-into';
 import { dir, file, link, missing } from '../plan/fixtures';
 
 const t = suite('install/conversion');

@@ -32,11 +32,18 @@ t('lintian: no errors; the files a router needs', () => {
   }
 });
 
-// The image's root filesystem, unpacked for one test.
-function debianTree(name: string): { tree: string; chrooted: (cmd: string) => string; listing: () => string } {
+// The image's root filesystem, unpacked for one test, as an installed
+// system has it (`bootable`): a line for / in fstab and a bootloader whose
+// kernel command line roroot can give init=.
+function debianTree(name: string, bootable = true): { tree: string; chrooted: (cmd: string) => string; listing: () => string } {
   const tree = join(dir, name);
   mkdirSync(tree);
   execFileSync('tar', ['-C', tree, '--numeric-owner', '-xpf', rootfsTarball(DEFAULT_CACHE, () => {})]);
+  if (bootable) {
+    writeFileSync(join(tree, 'etc/fstab'), '/dev/sda1 / ext4 errors=remount-ro 0 1\n');
+    mkdirSync(join(tree, 'boot/extlinux'), { recursive: true });
+    writeFileSync(join(tree, 'boot/extlinux/extlinux.conf'), 'DEFAULT linux\nLABEL linux\n  KERNEL /vmlinuz\n  INITRD /initrd.img\n  APPEND root=/dev/sda1 ro console=ttyS0\n');
+  }
   copyFileSync(deb, join(tree, 'root/roroot.deb'));
   // What dpkg and update-initramfs own and rewrite on every run (their
   // databases, their logs, the regenerated initrd) is left out of the comparison.
@@ -80,6 +87,34 @@ t('static /dev (DEVTMPFS=no): login diverted to the shim wrapper, and restored o
   assert.match(removed, /uninstall: \/bin\/login restored/);
   assert.is(chrooted('dpkg-divert --list /bin/login'), '');
   assert.is(listing(), before, 'after dpkg -r the tree is as before dpkg -i');
+});
+
+t('dpkg -i on a system that would not boot read-only (no bootloader to give init=, no / in fstab, READONLY=no): refused, nothing converted', () => {
+  const { tree, chrooted, listing } = debianTree('rootfs-unbootable', false);
+  const before = listing();
+  const r = () => {
+    try {
+      chrooted('dpkg -i /root/roroot.deb');
+      return 'installed';
+    } catch (err) {
+      return String((err as { stdout?: string }).stdout) + String((err as { stderr?: string }).stderr);
+    }
+  };
+  assert.match(r(), /install: refusing, nothing changed: \/etc\/fstab has no line for \/: nothing would mount the root read-only/);
+  const unconverted = (l: string) => l.split('\n').filter((x) => /^(var\/log|tmp|etc\/mtab|etc\/roroot\.conf)\|/.test(x));
+  assert.equal(unconverted(listing()), unconverted(before), 'no directory moved, no file edited');
+  writeFileSync(join(tree, 'etc/fstab'), '/dev/sda1 / ext4 defaults 0 1\n');
+  assert.match(r(), /install: refusing, nothing changed: no bootloader roroot can update \(no APPEND line in \/boot\/extlinux\/extlinux\.conf, no \/boot\/grub\/grub\.cfg\)/);
+  mkdirSync(join(tree, 'boot/grub'), { recursive: true });
+  writeFileSync(join(tree, 'boot/grub/grub.cfg'), '# made by grub-mkconfig\n');
+  assert.match(r(), /install: refusing, nothing changed: \/boot\/grub\/grub\.cfg is made by update-grub, which is missing/);
+  rmSync(join(tree, 'boot/grub'), { recursive: true });
+  mkdirSync(join(tree, 'boot/extlinux'), { recursive: true });
+  writeFileSync(join(tree, 'boot/extlinux/extlinux.conf'), 'LABEL l\n  APPEND root=/dev/sda1 ro\n');
+  mkdirSync(join(tree, 'etc/sysconfig'), { recursive: true });
+  writeFileSync(join(tree, 'etc/sysconfig/readonly-root'), 'READONLY=no\n');
+  assert.match(r(), /install: refusing, nothing changed: roroot would be off at boot \(READONLY=no and TEMPORARY_STATE=no\): roroot install --readonly sets READONLY=yes/);
+  assert.equal(unconverted(listing()), unconverted(before));
 });
 
 t.run();

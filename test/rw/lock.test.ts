@@ -1,48 +1,54 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { takeLock } from '../../init/rw/lock';
 
-const t = suite('rw: one window at a time');
-let dir: string;
-t.before.each(() => {
-  dir = mkdtempSync(join(tmpdir(), 'roroot-lock-'));
-});
-t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+// One window at a time: flock(2), held by a supervisor process. As a racer
+// (RORORT_LOCK_RACE=FILE), this file takes the lock, holds it a moment and
+// says whether it got it.
 
-t('taken, refused while its owner lives, free again once released', () => {
-  const file = join(dir, 'sub/rw.lock');
-  const first = takeLock(file, 'apt-get install -y tcpdump');
-  assert.ok(first.held);
-  assert.is(readFileSync(file, 'utf8'), `${process.pid}\napt-get install -y tcpdump\n`);
-  const second = takeLock(file, 'dpkg -i x.deb');
-  assert.equal(second, { held: false, owner: `pid ${process.pid}: apt-get install -y tcpdump` });
-  if (first.held) first.release();
-  assert.not.ok(existsSync(file));
-  const third = takeLock(file, 'dpkg -i x.deb');
-  assert.ok(third.held);
-  if (third.held) assert.is(third.staleOwner, null);
-});
+if (process.env.RORORT_LOCK_RACE) {
+  void takeLock(process.env.RORORT_LOCK_RACE, `racer ${process.pid}`, '/nonexistent', null).then(async (lock) => {
+    process.stdout.write(lock.held ? 'held\n' : `refused ${lock.owner}\n`);
+    await new Promise((r) => setTimeout(r, 1500));
+    if (lock.held) lock.release();
+  });
+} else {
+  const t = suite('rw/lock');
+  let dir: string;
+  t.before.each(() => {
+    dir = mkdtempSync(join(tmpdir(), 'roroot-lock-'));
+  });
+  t.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
-t('a lock left by a dead process is taken over, and the caller is told whose', () => {
-  const dead = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
-  const file = join(dir, 'rw.lock');
-  writeFileSync(file, `${dead}\nsleep 100\n`);
-  const lock = takeLock(file, 'true');
-  assert.ok(lock.held);
-  if (lock.held) assert.is(lock.staleOwner, `pid ${dead}: sleep 100`);
-  assert.is(readFileSync(file, 'utf8'), `${process.pid}\ntrue\n`);
-});
+  t('taken, refused while held (its owner named), free again once released', async () => {
+    const file = join(dir, 'sub/rw.lock');
+    const first = await takeLock(file, 'apt-get install -y tcpdump', '/nonexistent', null);
+    assert.ok(first.held);
+    const second = await takeLock(file, 'dpkg -i x.deb', '/nonexistent', null);
+    assert.equal(second, { held: false, owner: `pid ${process.pid}: apt-get install -y tcpdump` });
+    if (first.held) first.release();
+    await new Promise((r) => setTimeout(r, 200)); // the supervisor's exit drops the lock
+    const third = await takeLock(file, 'dpkg -i x.deb', '/nonexistent', null);
+    assert.ok(third.held);
+    if (third.held) third.release();
+  });
 
-t('an unreadable lock is not a live owner', () => {
-  const file = join(dir, 'rw.lock');
-  writeFileSync(file, 'garbage');
-  const lock = takeLock(file, 'true');
-  assert.ok(lock.held);
-  if (lock.held) assert.is(lock.staleOwner, 'an unreadable lock');
-});
+  t('twenty takers at once: exactly one wins (a pid file had two takers of a stale lock both win)', async () => {
+    const file = join(dir, 'rw.lock');
+    const racers = Array.from({ length: 20 }, () => {
+      const child = spawn(process.execPath, [__filename], { env: { ...process.env, RORORT_LOCK_RACE: file } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      return new Promise<string>((resolve) => child.on('exit', () => resolve(out.trim())));
+    });
+    const said = await Promise.all(racers);
+    assert.is(said.filter((s) => s === 'held').length, 1, said.join('\n'));
+    assert.ok(said.filter((s) => s !== 'held').every((s) => /^refused (pid \d+: racer \d+|another roroot rw)$/.test(s)), said.join('\n'));
+  });
 
-t.run();
+  t.run();
+}

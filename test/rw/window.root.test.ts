@@ -82,7 +82,7 @@ echo "=== windows"; cat $M${RW}/.roroot/windows.json
 `);
   const s = r.s;
   assert.is(r.code, 0, r.stdout + r.stderr);
-  assert.match(s.boot1, new RegExp(`scratch: mount -n -t ext4 -o nosuid,nodev ${disk.partition(2)} ${RW}`));
+  assert.match(s.boot1, new RegExp(`scratch: mount -n -t ext4 -o nosuid,nodev \\S*${disk.partition(2)} \\S*${RW}`));
   assert.match(s.boot1, /modules\.dep is current, no window/);
   assert.not.match(s.boot1, /rw-window/);
   assert.match(s.boot2, /modules: depmod -b \S+\/\.roroot\/depmod \S+ \([\d.]+ ms, outside the window\): \d+ of \d+ files differ/);
@@ -140,11 +140,11 @@ echo "=== mode"; rootmode
   assert.is(r.s.mode.trim(), 'ro');
 });
 
-t('roroot rw: SIGTERM and SIGHUP end COMMAND and close the window; a second rw meanwhile is refused; after SIGKILL the next rw closes it', () => {
+t('roroot rw: SIGTERM, SIGHUP, SIGQUIT and SIGUSR2 end COMMAND and close the window; a second rw meanwhile is refused; after SIGKILL its supervisor closes it', () => {
   const r = onRouter(`
 boot > /dev/null
 waitlock() { i=0; until [ "$(rootmode)" = rw ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done; sleep 0.3; }
-for sig in TERM HUP; do
+for sig in TERM HUP QUIT USR2; do
   echo "=== $sig"
   node ${BUNDLE} rw --root $M --kmsg none -- sleep 60 > $M${RW}/out 2>&1 & pid=$!
   waitlock
@@ -153,25 +153,29 @@ for sig in TERM HUP; do
   kill -$sig $pid; rc=0; wait $pid || rc=$?; echo "rc=$rc after: $(rootmode)"; cat $M${RW}/out
 done
 echo "=== KILL"
-node ${BUNDLE} rw --root $M --kmsg none -- sleep 60 > /dev/null 2>&1 & pid=$!
+: > ${dir}/kmsg
+node ${BUNDLE} rw --root $M --kmsg ${dir}/kmsg -- sleep 60 > /dev/null 2>&1 & pid=$!
 waitlock
-child=$(pgrep -P $pid); kill -KILL $pid; wait $pid || true; kill $child
-echo "killed: $(rootmode)"
+child=$(pgrep -P $pid); kill -KILL $pid; wait $pid || true
+i=0; until [ "$(rootmode)" = ro ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i+1)); done
+echo "killed, then: $(rootmode)"
+kill $child
 rw -- true; echo "after: $(rootmode)"
+echo "=== kmsg"; cat ${dir}/kmsg
 `);
   const s = r.s;
   assert.is(r.code, 0, r.stdout + r.stderr);
-  for (const [sig, code] of [['TERM', 143], ['HUP', 129]] as const) {
+  for (const [sig, code] of [['TERM', 143], ['HUP', 129], ['QUIT', 131], ['USR2', 140]] as const) {
     assert.match(s[sig], /during: rw\n/);
     assert.match(s[sig], /a read-write window is open already \(pid \d+: sleep 60\): refused\nsecond rc=1/);
     assert.match(s[sig], new RegExp(`rc=${code} after: ro\\n`));
     assert.match(s[sig], new RegExp(`rw: SIG${sig}: passed on to the command; / goes back to read-only`));
     assert.match(s[sig], /rw-window: rw: sleep 60 \(/);
   }
-  assert.match(s.KILL, /killed: rw\n/);
-  assert.match(s.KILL, /the window of pid \d+: sleep 60 was never closed \(killed\?\): closing it with this one/);
-  assert.match(s.KILL, /\/ was left writable by "rw: sleep 60"/);
+  assert.match(s.KILL, /killed, then: ro\n/, 'the supervisor made / read-only when its owner died');
+  assert.match(s.KILL, /the window of "rw: sleep 60" \(\S+\) ended with its owner \(killed\?\); its supervisor made \/ read-only again/);
   assert.match(s.KILL, /after: ro\n/);
+  assert.match(s.kmsg, /<4>roroot: rw-window: its owner died with \/ read-write: closed by its supervisor\n/);
 });
 
 t('a file held open for writing: the close is retried, then reported with its holder, and status says so; the next rw closes it', () => {

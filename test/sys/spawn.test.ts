@@ -1,17 +1,22 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { run, runChecked } from '../../init/sys/spawn';
+import { CommandError, run, runChecked } from '../../init/sys/spawn';
 
 const t = suite('sys/spawn');
 
-t('a failure reads as the command says it, with the exit code', async () => {
+t('a failure reads as the command that failed, then what it said, with the exit code', async () => {
   try {
     await runChecked('sh', ['-c', 'echo "mount: /x: special device /dev/nope does not exist." >&2; exit 32']);
     assert.unreachable();
   } catch (err) {
-    assert.is((err as Error).message, '/x: special device /dev/nope does not exist. (exit 32)');
+    assert.instance(err, CommandError);
+    assert.is((err as CommandError).detail, '/x: special device /dev/nope does not exist. (exit 32)');
+    assert.is((err as Error).message, `sh -c 'echo "mount: /x: special device /dev/nope does not exist." >&2; exit 32': /x: special device /dev/nope does not exist. (exit 32)`);
   }
-  await runChecked('nonexistent-command-xyz', []).then(() => assert.unreachable(), (e: Error) => assert.is(e.message, 'nonexistent-command-xyz: command not found'));
+  await runChecked('nonexistent-command-xyz', ['a']).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.is(e.message, 'nonexistent-command-xyz a: nonexistent-command-xyz: command not found'),
+  );
 });
 
 t('stdin is given, or empty: never /dev/null, which may not exist yet', async () => {
@@ -23,7 +28,10 @@ t('the timeout does not wait for an exit that never comes (an NFS mount stuck in
   // The background sleep keeps the pipes open after SIGKILL: 'close' would
   // not come for 5 s.
   const t0 = Date.now();
-  await run('sh', ['-c', 'sleep 5 & sleep 5'], { timeoutSec: 1 }).then(() => assert.unreachable(), (e: Error) => assert.is(e.message, 'timed out after 1 s'));
+  await run('sh', ['-c', 'sleep 5 & sleep 5'], { timeoutSec: 1 }).then(
+    () => assert.unreachable(),
+    (e: CommandError) => assert.is(e.detail, 'timed out after 1 s'),
+  );
   assert.ok(Date.now() - t0 < 3000, `returned after ${Date.now() - t0} ms`);
 });
 

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { probeModules } from '../../init/rw/modules-dep';
+import { probeModules } from '../../init/sys/modules-probe';
 
 // The probe on a real tree (no root needed): a module directory laid out as
 // Debian's, with build/ a symlink to headers that must not be followed.
 
-const t = suite('rw: modules.dep probe');
+const t = suite('sys/modules-probe');
 const R = '6.1.0-56-amd64';
 let root: string;
 let dir: string;
@@ -58,7 +58,14 @@ t('empty modules.dep: any input makes it stale; missing: no find at all', async 
   const f = await probeModules(root, R);
   assert.ok(/(\.ko(\.xz)?|modules\.order)$/.test(f.newer ?? ''), JSON.stringify(f));
   rmSync(join(dir, 'modules.dep'));
-  assert.equal(await probeModules(root, R), { release: R, dir: `/usr/lib/modules/${R}`, exists: true, dep: null, newer: null, error: null });
+  // No find on the PATH: had the probe run one, its error would say so.
+  const path = process.env.PATH;
+  process.env.PATH = '/nonexistent';
+  try {
+    assert.equal(await probeModules(root, R), { release: R, dir: `/usr/lib/modules/${R}`, exists: true, dep: null, newer: null, error: null });
+  } finally {
+    process.env.PATH = path;
+  }
 });
 
 t('no module directory: nothing to check', async () => {
