@@ -9,8 +9,11 @@ TESTS := $(shell find test -name '*.test.ts')
 TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts') $(wildcard board/*.ts)
 
 # Debian packages the tests need on the host (mkfs, sfdisk, partx,
-# losetup, unshare, findmnt, cp).
-HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev kmod
+# losetup, unshare, findmnt, cp; the shim's gcc and strip; depmod, which a
+# fresh machine lacks: kmod is Priority important, not required).
+# test/deps.test.ts fails when a program the code or the tests run is in
+# none of these lists and not Essential or required.
+HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev binutils kmod
 
 .PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image fleet bench powercut powercut-replay clean
 

@@ -3,10 +3,10 @@ import { parseStateList } from './config/state-list';
 import { checkAll, placesOf } from './places/place';
 import type { PlaceCheck } from './places/types';
 import { activation } from './plan/plan';
-import { mountAt, type Facts, type Mount } from './plan/facts';
+import { mountAt, type Mount } from './plan/facts';
 import { readRecord, readWindows, type BootRecord, type WindowRecord } from './record';
 import { formatMs } from './sys/log';
-import { pathFact, readMounts } from './sys/probe';
+import { localFacts, readMounts } from './sys/probe';
 import { readConfig } from './sys/read-config';
 import { readStateList } from './sys/read-state-list';
 import { hostPath } from './sys/root-path';
@@ -67,9 +67,7 @@ export function collectStatus(root: string): Status {
   const list = top(s.stateMount) ? readStateList(root, s.stateMount) : null;
   const entries = list && 'text' in list ? parseStateList(`${s.stateMount}/files`, list.text).entries : [];
   const stateFiles = entries.map((e) => ({ kind: 'state-file' as const, path: e.path, where: `${s.stateMount}/files:${e.line}` }));
-  const paths: Facts['paths'] = {};
-  for (const p of [...wantedPaths(config), ...entries.map((e) => e.path)]) paths[p] = pathFact(root, p);
-  const facts: Facts = { root, mounts, blockDevices: [], paths, kernelHostname: '', etcHostname: null, addresses: [], reverseName: null, modules: null, overlay: null };
+  const facts = localFacts(root, [...wantedPaths(config), ...entries.map((e) => e.path)]);
   const places = checkAll(placesOf(config, stateFiles), { config, facts });
 
   const lastBoot = readRecord(root, s.rwMount, 'boot');

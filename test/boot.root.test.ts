@@ -1,61 +1,32 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LoopDisk } from './support/loop-disk';
-import { inNamespace, sections, type ShellResult } from './support/namespace';
-import { buildTree, LISTING_SH, MASTER, RW, usrMountSh } from './support/system-tree';
+import type { LoopDisk } from './support/loop-disk';
+import { inNamespace } from './support/namespace';
+import { BUNDLE, lines, mountsOf as routerMounts, Router } from './support/router';
+import { buildTree, MASTER, RW } from './support/system-tree';
 
 // The bundled dist/roroot.js, run for real as root on a disk image attached
 // to a loop device, in private namespaces, against a system tree whose root
 // is bind-mounted read-only as on the router.
 
 const t = suite('boot (root, loop devices)');
-const BUNDLE = resolve(__dirname, '../../dist/roroot.js');
 // The flags the scratch's mkfs always has, as the plan shows them.
 const MKFS = 'mkfs\\.ext4 -q -F -m 0 -E nodiscard -O \\^has_journal';
 const RWTAB = 'dirs /var/cache/man\nempty /var/lib/dhclient\nfiles /etc/resolv.conf\nfiles /var/lib/nfs\nempty /does/not/exist\n';
 
-interface Ctx {
-  dir: string;
-  tree: string;
-  disk: LoopDisk;
-}
-let ctx: Ctx;
+let router: Router;
+let ctx: { dir: string; tree: string; disk: LoopDisk };
 
 t.before.each(() => {
-  const dir = mkdtempSync(join(tmpdir(), 'roroot-boot-'));
-  ctx = { dir, tree: join(dir, 'tree'), disk: LoopDisk.create(join(dir, 'disk.img'), 80, [4, 64]) };
+  router = new Router('boot', 80, [4, 64]);
+  ctx = router;
 });
-t.after.each(() => {
-  ctx.disk.detach();
-  rmSync(ctx.dir, { recursive: true, force: true });
-});
+t.after.each(() => router.close());
 
-// One boot in a fresh namespace, then `after` (shell) in the same namespace.
-function bootIn(opts: { cmdline?: string; readOnlyRoot?: boolean; after?: string; before?: string }): ShellResult & { s: Record<string, string> } {
-  const { tree, dir } = ctx;
-  const ro = opts.readOnlyRoot === false ? '' : `mount --bind ${tree} ${tree}; mount -o remount,bind,ro ${tree}`;
-  const r = inNamespace(`
-${LISTING_SH}
-: > ${dir}/kmsg
-${opts.before ?? ''}
-${ro}
-${usrMountSh(tree)}
-inside() { chroot ${tree} /bin/sh -c "$1"; }
-echo "=== boot"
-rc=0; node ${BUNDLE} boot --root ${tree} --cmdline '${opts.cmdline ?? 'ro quiet'}' --kmsg ${dir}/kmsg --no-background || rc=$?
-echo "=== rc"; echo $rc
-echo "=== mounts"; findmnt -rn -o TARGET,FSTYPE,SOURCE | awk -v t=${tree} 'index($1, t) == 1 && $1 != t "/usr" { for (i = 1; i <= NF; i++) { if (index($i, t) == 1) $i = substr($i, length(t) + 1); if ($i == "") $i = "/" } print }'
-${opts.after ?? ''}
-`);
-  if (process.env.DEBUG_BOOT) console.log(r.stdout, r.stderr);
-  return { ...r, s: sections(r.stdout) };
-}
-
-const lines = (text: string | undefined) => (text ?? '').split('\n').filter(Boolean);
-const mountsOf = (s: Record<string, string>) => lines(s.mounts).map((l) => l.split(' '));
+const bootIn = (opts: Parameters<Router['boot']>[0]) => router.boot(opts);
+const mountsOf = (s: Record<string, string>) => routerMounts(s).map((m) => m.slice(0, 3));
 
 t('scratch partition by PARTUUID: re-made, filled exactly from the master copy, volatile links and rwtab binds work, root stays read-only', () => {
   buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nRW_LABEL=\nVOLATILE="/tmp /var/log /var/spool/lpd"\n`, rwtab: RWTAB });

@@ -30,6 +30,12 @@ export function printable(text: string, max = 200): string {
   return out;
 }
 
+// C0 and C1 control characters: a config value or a path holding one is
+// refused where it is read.
+export function hasControl(text: string): boolean {
+  return /[\x00-\x1f\x7f-\x9f]/.test(text);
+}
+
 // A value quoted inside a message: `got "…"`.
 export function quoted(value: string, max = 60): string {
   return `"${printable(value, max)}"`;

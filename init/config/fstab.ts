@@ -1,4 +1,4 @@
-import type { Diagnostic } from './diagnostic';
+import { hasControl, quoted, type Diagnostic } from './diagnostic';
 
 // /etc/fstab as fstab(5) and util-linux read it: blank-separated fields
 // `spec file vfstype [options [freq [passno]]]`, `#` comments, and octal
@@ -19,6 +19,10 @@ export function parseFstab(file: string, text: string): { entries: FstabEntry[];
     const line = index + 1;
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
+    if (hasControl(trimmed.replace(/\t/g, ' '))) {
+      diagnostics.push({ file, line, message: `control characters in the line: ${quoted(trimmed)}` });
+      return;
+    }
     const fields = trimmed.split(/[ \t]+/).map(unescapeOctal);
     if (fields.length < 3 || fields.length > 6) {
       diagnostics.push({ file, line, message: `expected "spec file vfstype [options [freq [passno]]]", got ${fields.length} fields` });

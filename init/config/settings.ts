@@ -1,4 +1,4 @@
-import { quoted, type Diagnostic } from './diagnostic';
+import { hasControl, quoted, type Diagnostic } from './diagnostic';
 import type { ShellVars } from './shell-vars';
 import { checkSystemPath, isUnder, normalizeSystemPath } from './system-path';
 
@@ -91,8 +91,16 @@ const paths: Reader = (raw) => {
   }
   return { ok: out };
 };
-const text: Reader = (raw) => ({ ok: raw });
-const options: Reader = (raw) => ({ ok: raw.split(',').map((o) => o.trim()).filter(Boolean) });
+// A filesystem label: what mkfs -L takes (16 bytes for ext2/3/4), printable.
+const label: Reader = (raw) =>
+  Buffer.byteLength(raw) <= 16 && !hasControl(raw) ? { ok: raw } : { error: `expected a label of at most 16 printable bytes, got ${quoted(raw)}` };
+// Mount options: name or name=value, no blanks, quotes or control bytes
+// (they end up on mount's command line and in the log).
+const options: Reader = (raw) => {
+  const out = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  const bad = out.find((o) => !/^[A-Za-z0-9_.=%:@+/-]+$/.test(o));
+  return bad === undefined ? { ok: out } : { error: `expected mount options (name or name=value), got ${quoted(bad)}` };
+};
 const device: Reader = (raw) =>
   raw.startsWith('/dev/') || /^(LABEL|UUID|PARTUUID|PARTLABEL)=./.test(raw)
     ? { ok: raw }
@@ -119,7 +127,7 @@ const KEYS = {
   TEMPORARY_STATE: { field: 'temporaryState', read: yesNo },
   RW_MOUNT: { field: 'rwMount', read: path },
   RW_DEVICE: { field: 'rwDevice', read: device },
-  RW_LABEL: { field: 'rwLabel', read: text },
+  RW_LABEL: { field: 'rwLabel', read: label },
   RW_FSTYPE: { field: 'rwFstype', read: fstype },
   RW_OPTIONS: { field: 'rwOptions', read: options },
   RW_TMPFS_SIZE: { field: 'rwTmpfsSize', read: tmpfsSize },
@@ -128,7 +136,7 @@ const KEYS = {
   VOLATILE: { field: 'volatile', read: paths },
   OVERLAY: { field: 'overlay', read: paths },
   STATE_MOUNT: { field: 'stateMount', read: path },
-  STATE_LABEL: { field: 'stateLabel', read: text },
+  STATE_LABEL: { field: 'stateLabel', read: label },
   STATE_OPTIONS: { field: 'stateOptions', read: options },
   CLIENTSTATE: { field: 'clientState', read: nfsExport },
   STATE_ALLOW: { field: 'stateAllow', read: paths },

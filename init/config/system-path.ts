@@ -1,4 +1,4 @@
-import { quoted } from './diagnostic';
+import { hasControl, quoted } from './diagnostic';
 
 // Every path in roroot's config names a place on the router's root. Boot
 // mounts over, binds onto and copies into these paths while the root is
@@ -8,7 +8,7 @@ import { quoted } from './diagnostic';
 export function checkSystemPath(path: string): string | null {
   if (!path.startsWith('/')) return `path ${quoted(path)} must be absolute`;
   if (path.split('/').includes('..')) return `path ${quoted(path)} must not contain ".."`;
-  if (path.includes('\0')) return `path contains a NUL byte`;
+  if (hasControl(path)) return `path ${quoted(path)} contains a control character`;
   return null;
 }
 

@@ -44,6 +44,14 @@ function readDisk(disk: string): DiskFacts | string {
   // Anything stacked on the disk or on one of its partitions: a loop, dm,
   // md or LUKS device, a btrfs or LVM member.
   const holders = [name, ...parts].flatMap((n) => readdirSync(n === name ? `${sys}/holders` : `${sys}/${n}/holders`).map((h) => `${h} on ${n}`));
+  // A loop device is no holder: its backing file names what it sits on.
+  const number = (p: string) => readFileSync(`/sys/class/block/${p}/dev`, 'utf8').trim();
+  const mine = new Map([name, ...parts].map((n) => [number(n), n]));
+  for (const loop of readdirSync('/sys/block').filter((n) => n.startsWith('loop'))) {
+    const backing = readOptional(`/sys/block/${loop}/loop/backing_file`)?.trim();
+    const under = backing && existsSync(backing) && statSync(backing).isBlockDevice() ? mine.get(majorMinor(statSync(backing).rdev)) : undefined;
+    if (under) holders.push(`${loop} on ${under}`);
+  }
   if (holders.length > 0) return `${disk} is in use: ${holders.join(', ')}`;
   const sizeMiB = Math.floor((Number(readFileSync(`${sys}/size`, 'utf8')) * 512) / (1 << 20));
   return { path: real, name, sizeMiB, numbers };
@@ -111,6 +119,14 @@ export async function flash(opts: FlashOptions): Promise<number> {
   await runChecked('sync', [], { timeoutSec: 600 });
   say(`flash: done in ${Math.round((Date.now() - t0) / 1000)} s`);
   return 0;
+}
+
+function readOptional(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 function refuse(say: (l: string) => void, why: string): number {

@@ -8,12 +8,11 @@ import { isUnder, normalizeSystemPath } from '../config/system-path';
 import { conversion } from '../places/link-into';
 import { planPlaces, undoPlace } from '../places/place';
 import type { PlaceEnv, Undo } from '../places/types';
-import type { Facts } from '../plan/facts';
 import { activation, mtabIsProcMounts, planLiveScratch } from '../plan/plan';
 import { PERFORMERS } from '../boot';
 import { execute } from '../sys/execute';
 import { Logger } from '../sys/log';
-import { pathFact, probe, readMounts } from '../sys/probe';
+import { localFacts, pathFact, probe, readMounts } from '../sys/probe';
 import { readConfig } from '../sys/read-config';
 import { hostPath, resolveInRoot } from '../sys/root-path';
 import { run } from '../sys/spawn';
@@ -142,7 +141,7 @@ export function convertAll(root: string, config: Config, kind: 'volatile' | 'per
   const [mount, master] = kind === 'volatile' ? [s.rwMount, s.rwMaster] : [s.remoteMount, s.remoteMaster];
   const linked: string[] = [];
   for (const path of paths) {
-    const env: PlaceEnv = { config, facts: factsFor(root, [path]) };
+    const env: PlaceEnv = { config, facts: localFacts(root, [path]) };
     const [checked] = planPlaces([{ kind, path }], env);
     const refused = [...checked.configErrors, ...checked.warnings][0];
     if (refused) {
@@ -190,12 +189,6 @@ export function addVolatile(root: string, config: Config, paths: string[], say: 
   editFile(root, manifest, CONFIG_FILES.roroot, (text) => setSettings(text, { VOLATILE: all.join(' ') }), say);
   writeManifest(root, manifest);
   return converted;
-}
-
-// What the places' own plans look at, for install and uninstall (a probe
-// without devices or network: neither is asked about).
-function factsFor(root: string, paths: string[]): Facts {
-  return { root, mounts: readMounts(root), blockDevices: [], paths: Object.fromEntries(paths.map((p) => [p, pathFact(root, p)])), kernelHostname: '', etcHostname: null, addresses: [], reverseName: null, modules: null, overlay: null };
 }
 
 // The highest directory that mkdir -p of `dir` would create, if any.
@@ -298,7 +291,7 @@ export async function uninstall(opts: { root: string; say: (line: string) => voi
   const config = readConfig(root, '');
   const undo = (path: string, master: string, created: boolean): Undo[] => {
     const kind = master === config.settings.remoteMaster ? 'persistent' : 'volatile';
-    const env: PlaceEnv = { config: { ...config, settings: { ...config.settings, ...(kind === 'volatile' ? { rwMaster: master } : { remoteMaster: master }) } }, facts: factsFor(root, [path, master]) };
+    const env: PlaceEnv = { config: { ...config, settings: { ...config.settings, ...(kind === 'volatile' ? { rwMaster: master } : { remoteMaster: master }) } }, facts: localFacts(root, [path, master]) };
     return undoPlace({ kind, path }, env, created);
   };
   const entries = [...manifest.created.map((e) => ({ ...e, created: true })).reverse(), ...manifest.moved.map((e) => ({ ...e, created: false })).reverse()];

@@ -52,6 +52,7 @@ export interface Facts {
   reverseName: string | null; // what addresses[0] resolves to, if anything
   modules: ModulesFact | null; // the running kernel's modules.dep; null: not probed
   overlay: boolean | null; // the kernel has overlayfs or a module for it; null: not probed
+  problems: string[]; // what the probe could not find out (blkid timed out): warnings of the plan
 }
 
 export function isMounted(facts: Facts, target: string): boolean {
@@ -81,4 +82,11 @@ export function linkHostOf(facts: Facts, path: string): string {
   if (facts.root === '/') return path;
   const slash = path.lastIndexOf('/');
   return join(hostOf(facts, path.slice(0, slash) || '/'), path.slice(slash + 1));
+}
+
+// A mount point to create first (inside the root): the path does not lead
+// to anything yet.
+export function mountPointToMake(facts: Facts, path: string): string | null {
+  const fact = facts.paths[path];
+  return !fact || fact.follows === 'missing' ? hostOf(facts, path) : null;
 }

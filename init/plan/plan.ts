@@ -41,6 +41,7 @@ export function planBoot(config: Config, facts: Facts): Plan {
     return plan;
   }
   plan.active = true;
+  plan.warnings.push(...facts.problems);
   const s = config.settings;
   const env: PlaceEnv = { config, facts };
   planPseudo(config, facts, plan);

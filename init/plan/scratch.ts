@@ -3,7 +3,7 @@ import { CONFIG_FILES } from '../config/config';
 import { mountOptionsOf, type FstabEntry } from '../config/fstab';
 import { mkfsArgv, mountArgv, TIMEOUT_SEC, type ScratchFs } from './argv';
 import { deviceName, mkfsRefusal, oneDevice } from './devices';
-import { hostOf, isMounted, type BlockDevice, type Facts } from './facts';
+import { hostOf, isMounted, mountPointToMake, type BlockDevice, type Facts } from './facts';
 import { hardened } from './mount-options';
 import type { Plan, Step } from './steps';
 import { fstabEntryFor } from './wanted';
@@ -48,11 +48,6 @@ export function scratchTmpfs(config: Config, facts: Facts, why: string, own: str
     steps.push({ id: 'scratch.fill', phase: 'scratch', kind: 'fill', argv: ['cp', '-a', `${hostOf(facts, master)}/.`, target], timeoutSec: TIMEOUT_SEC.fill, fatal: false, needs: 'scratch.tmpfs', why: 'fill tmpfs from the master copy' });
   }
   return steps;
-}
-
-function mountPointToMake(facts: Facts, path: string): string | null {
-  const fact = facts.paths[path];
-  return !fact || fact.kind === 'missing' ? hostOf(facts, path) : null;
 }
 
 function specValue(spec: string, key: 'LABEL' | 'UUID'): string | null {

@@ -4,7 +4,7 @@ import { mountOptionsOf } from '../config/fstab';
 import { RECORD_DIR } from '../config/own-paths';
 import { mountArgv, TIMEOUT_SEC } from './argv';
 import { deviceName, oneDevice } from './devices';
-import { hostOf, isMounted, type Facts } from './facts';
+import { hostOf, isMounted, mountPointToMake, type Facts } from './facts';
 import { checkHostname } from './hostname';
 import { nfsOptions, storeOptions } from './mount-options';
 import type { Plan, Step, StepOf } from './steps';
@@ -20,7 +20,7 @@ export function planState(config: Config, facts: Facts, plan: Plan, hostname: st
   }
   const chain: Step[] = [];
   const target = hostOf(facts, s.stateMount);
-  const mkdir = facts.paths[s.stateMount]?.kind === 'missing' ? target : null;
+  const mkdir = mountPointToMake(facts, s.stateMount);
   const device = (id: string, path: string, fstype: string | null, options: string[], why: string): Step => ({
     id,
     phase: 'state',
@@ -71,7 +71,7 @@ function nfsStep(config: Config, facts: Facts, id: string, phase: 'state' | 'rem
     phase,
     kind: 'nfs',
     target,
-    mkdir: facts.paths[target]?.kind === 'missing' ? host : null,
+    mkdir: mountPointToMake(facts, target),
     argv: mountArgv({ fstype: 'nfs', options: nfsOptions(options), source, target: host }),
     timeoutSec: config.settings.nfsTimeoutSec,
     retry: true,

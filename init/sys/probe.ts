@@ -33,8 +33,8 @@ export async function probe(root: string, config: Config, extraPaths: string[] =
     wantsNameFromAddress(kernelHostname, etcHostname) && addresses[0] && !nameInHosts(config.etcHosts, addresses[0])
       ? await reverseLookup(root, addresses[0])
       : null;
-  const facts: Facts = { root, mounts: readMounts(root), blockDevices: [], paths, kernelHostname, etcHostname, addresses, reverseName, modules: null, overlay: null };
-  facts.blockDevices = await probeBlockDevices(root, wantedDevices(config));
+  const facts: Facts = { root, mounts: readMounts(root), blockDevices: [], paths, kernelHostname, etcHostname, addresses, reverseName, modules: null, overlay: null, problems: [] };
+  facts.blockDevices = await probeBlockDevices(root, wantedDevices(config), facts.problems);
   // Only the devices the config names are opened: an O_EXCL open of every
   // disk would spin up an idle CD drive for nothing.
   const named = new Set(wantedDevices(config).flatMap((spec) => matchSpec(facts, spec)));
@@ -42,13 +42,22 @@ export async function probe(root: string, config: Config, extraPaths: string[] =
   return facts;
 }
 
+// Only the mounts and these paths: what install, uninstall and status ask
+// of the places (no device, no network).
+export function localFacts(root: string, paths: string[]): Facts {
+  return { root, mounts: readMounts(root), blockDevices: [], paths: Object.fromEntries(paths.map((p) => [p, pathFact(root, p)])), kernelHostname: '', etcHostname: null, addresses: [], reverseName: null, modules: null, overlay: null, problems: [] };
+}
+
 // Every block device blkid reports (`blkid -c /dev/null -o export` probes
 // them all in one spawn; -c /dev/null: no cache file, which could not be
 // written on a read-only root and could be stale), plus the ones the config
 // names by path that carry nothing blkid recognises (a fresh disk).
-async function probeBlockDevices(root: string, specs: string[]): Promise<BlockDevice[]> {
+async function probeBlockDevices(root: string, specs: string[], problems: string[]): Promise<BlockDevice[]> {
   // blkid exits 2 when it finds nothing at all: that is an empty answer.
-  const result = await run('blkid', ['-c', '/dev/null', '-o', 'export'], { timeoutSec: 15 }).catch(() => ({ stdout: '' }));
+  const result = await run('blkid', ['-c', '/dev/null', '-o', 'export'], { timeoutSec: 15 }).catch((err: Error) => {
+    problems.push(`devices: ${err.message}: no device found by label or UUID`);
+    return { stdout: '' };
+  });
   const out: BlockDevice[] = [];
   for (const b of parseBlkidExport(result.stdout)) {
     const d = blockDevice(root, b.DEVNAME);

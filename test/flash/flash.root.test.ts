@@ -29,6 +29,8 @@ t.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
 const flash = (disk: string, ...extra: string[]) => spawnSync('node', [BUNDLE, 'flash', '--disk', disk, '--board', 'pc-router', '--rootfs', rootfs, ...extra], { encoding: 'utf8' });
 const sum = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+// The partition table and the MBR gap: what flash writes first.
+const table = (file: string) => createHash('sha256').update(readFileSync(file).subarray(0, 1 << 20)).digest('hex');
 
 t('refuses the disk that holds the running root (asked without --yes, so nothing could be written)', () => {
   const rootDisk = execFileSync('sh', ['-c', "lsblk -no PKNAME $(findmnt -no SOURCE /) 2>/dev/null || true; findmnt -no SOURCE /"], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -54,6 +56,31 @@ t('refuses a partition and a disk with a mounted partition; without --yes shows 
     assert.match(r3.stdout, /  \/dev\/loop\d+p1  root     1800 MiB\n  \/dev\/loop\d+p2  scratch  64 MiB\n  \/dev\/loop\d+p3  swap     32 MiB\n/);
     assert.match(r3.stdout, /EVERYTHING ON \/dev\/loop\d+ WILL BE LOST\. Run again with --yes/);
     assert.is(sum(disk.image), before, 'not a byte written');
+  } finally {
+    disk.detach();
+  }
+});
+
+t('refuses a disk with something stacked on a partition, or active swap on one, before a byte is written, in one line; a --disk symlink is the disk', () => {
+  const disk = LoopDisk.create(join(dir, 'disk.img'), 2000, [8, 8, 0]);
+  try {
+    execFileSync('mkfs.ext4', ['-q', disk.partition(2)]);
+    execFileSync('mkswap', ['-q', disk.partition(1)]);
+    const before = table(disk.image);
+    // A loop device over p2 with a filesystem mounted from it: nothing is
+    // mounted from the disk itself, and /sys/block/loopN/holders is empty.
+    const stacked = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `l=$(losetup --find --show ${disk.partition(2)}); mkdir -p ${dir}/m; mount $l ${dir}/m; node ${BUNDLE} flash --disk ${disk.device} --board pc-router --rootfs ${rootfs} --yes; echo "rc=$?"; umount ${dir}/m; losetup -d $l`], { encoding: 'utf8' });
+    assert.match(stacked.stdout, new RegExp(`flash: refusing: ${disk.device} is in use: loop\\d+ on ${disk.partition(2).slice(5)}\nrc=2`), stacked.stdout + stacked.stderr);
+    assert.not.match(stacked.stdout + stacked.stderr, /at \S+ \(/, 'no stack trace');
+    assert.is(table(disk.image), before, 'the partition table not touched');
+    const swap = spawnSync('sh', ['-c', `swapon ${disk.partition(1)} && { node ${BUNDLE} flash --disk ${disk.device} --board pc-router --rootfs ${rootfs} --yes; echo "rc=$?"; swapoff ${disk.partition(1)}; }`], { encoding: 'utf8' });
+    assert.match(swap.stdout, new RegExp(`flash: refusing: ${disk.device} has active swap: ${disk.partition(1)}\nrc=2`), swap.stdout + swap.stderr);
+    assert.is(table(disk.image), before, 'the partition table not touched');
+    const link = join(dir, 'by-id-link');
+    execFileSync('ln', ['-s', disk.device, link]);
+    const shown = flash(link);
+    assert.match(shown.stdout, new RegExp(`flash: board pc-router onto ${disk.device} \\(`), 'the disk by its own name: partitions are named from it');
+    assert.match(shown.stdout, new RegExp(`  ${disk.device}p1  root`));
   } finally {
     disk.detach();
   }

@@ -45,10 +45,12 @@ t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 // devpts mode: the mode new ptys get (0620: group-writable for write(1), not readable).
 // `before`: shell run first in the same namespace.
-function onPty(argv: string[], opts: { preload: boolean; devptsMode?: string; readOnly?: boolean; input?: string; before?: string }): string {
+// devptsUid: who new ptys belong to (devpts uid=), as if another user's.
+function onPty(argv: string[], opts: { preload: boolean; devptsMode?: string; devptsUid?: number; readOnly?: boolean; input?: string; before?: string }): string {
   const ro = opts.readOnly === false ? '' : 'ro,';
+  const uid = opts.devptsUid === undefined ? '' : `,uid=${opts.devptsUid}`;
   const r = inNamespace(
-    `mount -t devpts -o ${ro}newinstance,ptmxmode=0666,mode=${opts.devptsMode ?? '0620'},gid=5 devpts /dev/pts
+    `mount -t devpts -o ${ro}newinstance,ptmxmode=0666,mode=${opts.devptsMode ?? '0620'},gid=5${uid} devpts /dev/pts
 mount --bind /dev/pts/ptmx /dev/ptmx
 ${opts.before ?? ''}
 node ${dir}/pty-run.js`,
@@ -86,6 +88,11 @@ t("the image's own login reaches a shell on a read-only /dev/pts, directly and t
 
 t('EROFS on a tty readable by group or others is not hidden', () => {
   assert.match(onPty([oldLogin, 'path'], { preload: true, devptsMode: '0644' }), /login: chown of the tty: Read-only file system\nEXIT=1/);
+});
+
+t("EROFS on a tty still owned by another user is not hidden: it stays that user's (OpenSSH's rule for chown)", () => {
+  assert.match(onPty([oldLogin, 'path'], { preload: true, devptsUid: 1000 }), /login: chown of the tty: Read-only file system\nEXIT=1/);
+  assert.match(onPty([oldLogin, 'fd'], { preload: true, devptsUid: 1000 }), /login: chown of the tty: Read-only file system\nEXIT=1/);
 });
 
 t('EROFS on a file that is not a tty is not hidden', () => {

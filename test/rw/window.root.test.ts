@@ -130,13 +130,16 @@ rw -- sh -c "
   mkdir -p $L/newpkg/sub && chown 7:7 $L/newpkg && chmod 750 $L/newpkg
   echo runtime > $L/newpkg/run.log
   echo shipped > $L/newpkg/shipped.conf
+  mkdir $M${RW}/tmp/userdir && chown 65534:65534 $M${RW}/tmp/userdir && chmod 777 $M${RW}/tmp/userdir
   mkdir -p $M/var/lib/dpkg/info && printf '/.\\n/var\\n/var/log\\n/var/log/newpkg\\n/var/log/newpkg/shipped.conf\\n' > $M/var/lib/dpkg/info/newpkg.list"
 echo "=== master"; cd $M${MASTER}/var/log && find newpkg -printf '%p|%y|%m|%U:%G\\n' | sort
+echo "=== tmp"; ls -A $M${MASTER}/tmp
 echo "=== mode"; rootmode
 `);
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /rw: \/var\/log\/newpkg kept in the master copy/);
   assert.equal(r.s.master.trim().split('\n'), ['newpkg/shipped.conf|f|644|0:0', 'newpkg/sub|d|755|0:0', 'newpkg|d|750|7:7']);
+  assert.is(r.s.tmp.trim(), '', 'a directory nobody made in /tmp meanwhile is runtime data, not the master copy');
   assert.is(r.s.mode.trim(), 'ro');
 });
 

@@ -34,7 +34,11 @@ export function buildTree(root: string, opts: TreeOptions) {
   // commands can run chrooted in the tree (merged /usr, as Debian 12).
   for (const d of ['bin', 'sbin', 'lib', 'lib64']) symlinkSync(`usr/${d}`, at(d));
   symlinkSync('/proc/mounts', at('etc/mtab'));
-  file('etc/roroot.conf', opts.conf);
+  // blkid sees every block device of this machine: the defaults
+  // (roroot-rw, roroot-state) could find another engineer's image on a
+  // loop device. A tree looks for a label only when its test says which.
+  const labels = ['RW_LABEL', 'STATE_LABEL'].filter((k) => !new RegExp(`^${k}=`, 'm').test(opts.conf)).map((k) => `${k}=\n`);
+  file('etc/roroot.conf', opts.conf.replace(/\n?$/, '\n') + labels.join(''));
   if (opts.rwtab) file('etc/rwtab', opts.rwtab);
   if (opts.fstab) file('etc/fstab', opts.fstab);
 
