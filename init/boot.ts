@@ -4,6 +4,8 @@ import { formatDiagnostic } from './config/diagnostic';
 import { parseStateList } from './config/state-list';
 import type { Facts } from './plan/facts';
 import type { ModulesFact } from './plan/modules-dep';
+import { identityPlaces } from './places/identity';
+import { KINDS } from './places/place';
 import { activation, planBoot, planStateFiles } from './plan/plan';
 import type { Plan } from './plan/steps';
 import { writeRecord, type BootRecord, type Reason } from './record';
@@ -71,7 +73,7 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
 
   if (!exec.fatal) {
     merge(exec, await execute(plan.steps.filter((s) => s.phase !== 'pseudo'), ctx, PERFORMERS));
-    if (!exec.fatal && plan.active) await mountStateFiles(round, ctx, exec, plan);
+    if (!exec.fatal && plan.active) await bindStores(round, ctx, exec, plan);
   }
   const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const failed = exec.results.filter((r) => r.status === 'failed').length;
@@ -107,7 +109,7 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
 // The plan's own findings, each at its level: a skipped config line or a
 // fallback chosen up front is a warning (and a degraded reason), a decision
 // that changes nothing an info note.
-export function sayPlan(plan: Plan, log: Logger) {
+export function sayPlan(plan: Pick<Plan, 'configErrors' | 'warnings' | 'notes'>, log: Logger) {
   for (const e of plan.configErrors) log.warn(`config: ${e}`);
   for (const w of plan.warnings) log.warn(`plan: ${w}`);
   for (const n of plan.notes) log.info(`plan: ${n}`);
@@ -132,9 +134,16 @@ function merge(into: Execution, from: Execution) {
   into.fatal ||= from.fatal;
 }
 
-// The paths in $STATE_MOUNT/files, bound from the state over their place.
-export async function mountStateFiles(round: Round, ctx: ExecContext, exec: Execution, plan: Plan) {
+// Once the state is mounted (or is not there): the router's identity, kept
+// on it (or made for this boot on the scratch), and the paths its files
+// list names, bound from it over their place.
+export async function bindStores(round: Round, ctx: ExecContext, exec: Execution, plan: Plan) {
   const s = round.config.settings;
+  const now = { ...round.facts, mounts: readMounts(ctx.root) };
+  const identity = KINDS.identity.plan(identityPlaces(), { config: round.config, facts: now });
+  sayPlan(identity, ctx.log);
+  plan.warnings.push(...identity.warnings);
+  merge(exec, await execute(identity.steps, ctx, PERFORMERS));
   if (!ctx.mounted.has(s.stateMount)) return;
   const file = `${s.stateMount}/files`;
   const read = readStateList(ctx.root, s.stateMount);
@@ -150,10 +159,10 @@ export async function mountStateFiles(round: Round, ctx: ExecContext, exec: Exec
   }
   const list = parseStateList(file, read.text);
   const errors = list.diagnostics.map(formatDiagnostic);
-  const paths: Facts['paths'] = { ...round.facts.paths };
+  const paths: Facts['paths'] = { ...now.paths };
   for (const e of list.entries) paths[e.path] = pathFact(ctx.root, e.path);
   // The state is mounted now, and what it holds is a fact of this round.
-  const files = planStateFiles(round.config, { ...round.facts, paths, mounts: readMounts(ctx.root) }, list.entries, file);
+  const files = planStateFiles(round.config, { ...now, paths, mounts: readMounts(ctx.root) }, list.entries, file);
   files.configErrors.push(...errors);
   sayPlan(files, ctx.log);
   plan.notes.push(...files.notes);

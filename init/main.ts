@@ -5,6 +5,7 @@ import { install, uninstall } from './install/install';
 import { flash } from './flash/flash';
 import { loadBoard } from './flash/load-board';
 import { parseFlags, rootFlag, type FlagSpec, type Parsed } from './cli/args';
+import * as persist from './persist/persist';
 import { mountPersistent } from './persistent';
 import { renderPlan } from './plan/render';
 import { maintenance } from './rw/maintenance';
@@ -175,6 +176,56 @@ plan and writes nothing without --yes.
       return flash({ disk: p.flags.disk as string, board, rootfs: p.flags.rootfs as string, yes: !!p.flags.yes, say: print });
     },
   },
+  persist: {
+    summary: 'what survives a reboot: list, add, remove, diff, revert, factory-reset',
+    usage: 'roroot persist list|add PATH|remove PATH|diff [PATH]|revert PATH|factory-reset [--identity] [--json] [--root DIR]',
+    help: `The persistent state's list of paths (its "files", Fedora's format), bound
+from the state over the root, as far as the router's policy allows. The
+router's identity (machine id, SSH host keys, random seed, DHCP leases) is
+kept there too, apart from the list. Each change is made beside, synced and
+renamed, and takes effect at once: no reboot, no read-write window.
+
+  list            every persisted path and identity item, and its state
+  add PATH        keep PATH: its content now copied to the state, bound at once
+                  (a file that does not exist yet: only in an OVERLAY directory)
+  remove PATH     stop keeping PATH: unbound, the root's own content again
+  diff [PATH]     each persisted path against its factory content on the
+                  read-only root: a unified diff, or added / removed / changed
+  revert PATH     the factory content back into the state, bound at once
+  factory-reset   revert every path; --identity also drops the identity
+                  (a new one at the next boot)
+
+${COMMON}
+  --json          list and diff as JSON`,
+    flags: { string: ['root'], boolean: ['json', 'identity'], positional: true },
+    run: async (p) => {
+      const [verb, path, ...extra] = p.operands;
+      const root = rootFlag(p.flags);
+      const needsPath = ['add', 'remove', 'revert'].includes(verb);
+      if (!['list', 'add', 'remove', 'diff', 'revert', 'factory-reset'].includes(verb) || (needsPath && !path) || extra.length > 0 || (!needsPath && verb !== 'diff' && path)) {
+        process.stderr.write(`roroot persist: usage: ${COMMANDS.persist.usage}\n`);
+        return 2;
+      }
+      try {
+        if (verb === 'list') {
+          const places = persist.list(root, print);
+          print(p.flags.json ? JSON.stringify(places, null, 1) : places.map((x) => `${x.ok ? 'ok ' : 'BAD'} ${x.path.padEnd(30)} ${x.how}: ${x.state === 'in place' ? '' : `${x.state}: `}${x.detail}`).join('\n') || 'persist: nothing is persisted');
+        } else if (verb === 'add') await persist.add(root, path, print);
+        else if (verb === 'remove') await persist.remove(root, path, print);
+        else if (verb === 'revert') await persist.revert(root, path, print);
+        else if (verb === 'factory-reset') await persist.factoryReset(root, !!p.flags.identity, print);
+        else {
+          const diffs = await persist.diff(root, path ?? null, print);
+          print(p.flags.json ? JSON.stringify(diffs, null, 1) : diffs.map(renderDifference).join('\n'));
+        }
+        return 0;
+      } catch (err) {
+        if (!(err instanceof persist.PersistError)) throw err;
+        process.stderr.write(`roroot persist: ${err.message}\n`);
+        return 1;
+      }
+    },
+  },
   'mount-persistent': {
     summary: 'mount persistent state and REMOTE now, retrying until NFS answers',
     usage: 'roroot mount-persistent [--root DIR] [--once] [--kmsg PATH|none]',
@@ -206,6 +257,12 @@ ${CMDLINE}
     },
   },
 };
+
+function renderDifference(d: persist.Difference): string {
+  if (d.same) return `${d.path}: as the factory content`;
+  if (d.kind === 'file' || d.kind === 'missing') return d.diff ?? '';
+  return [`${d.path}:`, ...(d.added ?? []).map((a) => `  added    ${a}`), ...(d.removed ?? []).map((a) => `  removed  ${a}`), ...(d.changed ?? []).map((a) => `  changed  ${a}`)].join('\n');
+}
 
 // --kmsg PATH, --kmsg none, or the system's own /dev/kmsg.
 function kmsgFlag(p: Parsed, root: string): string | null {

@@ -1,4 +1,4 @@
-import { degradedReasons, mountStateFiles, PERFORMERS, planRound } from './boot';
+import { bindStores, degradedReasons, PERFORMERS, planRound } from './boot';
 import type { Phase } from './plan/steps';
 import { writeRecord } from './record';
 import { execute } from './sys/execute';
@@ -34,7 +34,7 @@ export async function mountPersistent(opts: PersistentOptions): Promise<boolean>
     const round = await planRound(opts.root, opts.cmdline, null);
     const ctx = { root: opts.root, log, mounted: new Set(round.facts.mounts.map((m) => m.target)) };
     const exec = await execute(round.plan.steps.filter((s) => PHASES.includes(s.phase)), ctx, PERFORMERS);
-    await mountStateFiles(round, ctx, exec, round.plan);
+    await bindStores(round, ctx, exec, round.plan);
     const pending = exec.retry.length > 0;
     const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const outcome = `mount-persistent: attempt ${attempt} ${pending ? `failed, next in ${delay} s` : 'done'} (${formatMs(totalMs)} ms)`;

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config';
+import { identityKind, identityPlaces } from './identity';
 import { overlayKind } from './overlay';
 import { persistentKind } from './persistent';
 import { rwtabKind } from './rwtab';
@@ -11,18 +12,21 @@ export const KINDS: { [K in PlaceKindName]: PlaceKind<K> } = {
   volatile: volatileKind,
   rwtab: rwtabKind,
   overlay: overlayKind,
+  identity: identityKind,
   'state-file': stateFileKind,
   persistent: persistentKind,
 };
 
-// The places a config names, in boot order. The state's files list is
-// read from the store once it is mounted (stateFiles).
+// The places a config names, in boot order, and the identity every router
+// keeps. The state's files list is read from the store once it is mounted
+// (stateFiles).
 export function placesOf(config: Config, stateFiles: Of<'state-file'>[] = []): Place[] {
   const s = config.settings;
   return [
     ...s.volatile.map((path): Place => ({ kind: 'volatile', path })),
     ...config.rwtab.map((e): Place => ({ kind: 'rwtab', mode: e.mode, path: e.path, where: `${e.file}:${e.line}` })),
     ...s.overlay.map((path): Place => ({ kind: 'overlay', path })),
+    ...identityPlaces(),
     ...stateFiles,
     ...s.persistent.map((path): Place => ({ kind: 'persistent', path })),
   ];

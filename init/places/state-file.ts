@@ -1,6 +1,7 @@
 import { printable } from '../config/diagnostic';
 import { mountArgv, TIMEOUT_SEC } from '../plan/argv';
 import { hostOf, isMounted, mountAt } from '../plan/facts';
+import { inOverlay } from '../plan/persist-path';
 import { storeRefusal } from '../plan/store-policy';
 import { emptyPlan, type Of, type PlaceCheck, type PlaceEnv, type PlaceKind } from './types';
 
@@ -10,7 +11,9 @@ import { emptyPlan, type Of, type PlaceCheck, type PlaceEnv, type PlaceKind } fr
 // machine starts with the image's version and keeps its own from then on.
 // The list is the store's, the decision the router's (plan/store-policy.ts).
 
-type Decision = { bind: string } | { skip: string } | { refuse: string };
+// `made`: a file that does not exist yet in an OVERLAY directory (plan/
+// persist-path.ts): its mount point is made there, the store has it.
+type Decision = { bind: string; made?: true } | { skip: string } | { refuse: string };
 
 function decide(places: Of<'state-file'>[], env: PlaceEnv): { place: Of<'state-file'>; decision: Decision }[] {
   return places.map((place) => {
@@ -18,7 +21,10 @@ function decide(places: Of<'state-file'>[], env: PlaceEnv): { place: Of<'state-f
     const shown = printable(place.path, 80);
     const refusal = storeRefusal(env.config.settings, place.path, fact?.resolved ?? place.path);
     if (refusal) return { place, decision: { refuse: `${place.where}: ${shown}: refused (${refusal})` } };
-    if (!fact || !fact.resolved) return { place, decision: { skip: `state-files: ${shown} does not exist on the root, skipped (${place.where})` } };
+    if (!fact || !fact.resolved) {
+      if (inOverlay(env.facts, place.path)) return { place, decision: { bind: place.path, made: true } };
+      return { place, decision: { skip: `state-files: ${shown} does not exist on the root, skipped (${place.where})` } };
+    }
     return { place, decision: { bind: fact.resolved } };
   });
 }
@@ -40,7 +46,8 @@ export const stateFileKind: PlaceKind<'state-file'> = {
           phase: 'state-files',
           kind: 'bind',
           target,
-          replicate: 'missing',
+          replicate: decision.made ? null : 'missing',
+          mountPoint: decision.made ? 'auto' : null,
           root: f.root,
           rel: target,
           within: s.stateMount,

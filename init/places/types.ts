@@ -15,7 +15,8 @@ export type Place =
   | { kind: 'rwtab'; mode: RwtabMode; path: string; where: string } // rwtab: a copy on the scratch bound over it (seed 000)
   | { kind: 'overlay'; path: string } // OVERLAY: overlayfs, the root below, the scratch above
   | { kind: 'state-file'; path: string; where: string } // the state's files list: bound from the persistent state
-  | { kind: 'persistent'; path: string }; // PERSISTENT: a symlink into the REMOTE mount (seed 004)
+  | { kind: 'persistent'; path: string } // PERSISTENT: a symlink into the REMOTE mount (seed 004)
+  | { kind: 'identity'; path: string }; // the router's identity, kept on the state (places/identity.ts)
 
 export type PlaceKindName = Place['kind'];
 export type Of<K extends PlaceKindName> = Extract<Place, { kind: K }>;

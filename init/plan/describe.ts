@@ -27,6 +27,8 @@ export function describe(step: Step): string {
       return `${commandLine(['mkdir', step.dir])}; ${commandLine(['cp', '-n', step.template, `${step.dir}/files`])}`;
     case 'hostname':
       return commandLine(['hostname', step.name]);
+    case 'identity':
+      return step.argv.length > 0 ? step.argv.map(commandLine).join('; ') : `${step.item} > ${step.copy} (if missing)`;
     case 'depmod':
       return `depmod ${step.release} (into ${step.work}, then renamed into ${step.dir} with / read-write)`;
   }

@@ -6,7 +6,7 @@ import type { RwtabMode } from '../config/rwtab';
 // under --root DIR they lie inside DIR), and describe() is that argv
 // joined. `target`s are system paths, for telling what is mounted.
 
-export type Phase = 'pseudo' | 'root' | 'scratch' | 'volatile' | 'rwtab' | 'overlay' | 'hostname' | 'state' | 'state-files' | 'remote' | 'persistent' | 'modules';
+export type Phase = 'pseudo' | 'root' | 'scratch' | 'volatile' | 'rwtab' | 'overlay' | 'hostname' | 'state' | 'identity' | 'state-files' | 'remote' | 'persistent' | 'modules';
 
 interface StepBase {
   id: string; // unique in a plan, e.g. "scratch.mkfs"; `needs` refers to it
@@ -74,6 +74,11 @@ export type Step = StepBase &
     | ({ kind: 'nfs'; target: string; mkdir: string | null; retry: boolean } & Command)
     | ({ kind: 'umount'; target: string } & Command)
     | { kind: 'hostname'; name: string; file: string }
+    // An identity item kept on a store (places/identity.ts): made at `copy`
+    // when the store lacks it, by roroot or by the commands in `argv`
+    // (dropbearkey, ssh-keygen: each only for a key that is missing), a
+    // directory first copied from `seed` (the root's /etc/ssh and its config).
+    | { kind: 'identity'; item: 'machine-id' | 'random-seed' | 'dropbear-keys' | 'ssh-keys' | 'dir'; is: 'file' | 'dir'; copy: string; seed: string | null; within: string; argv: string[][] }
     // Regenerate modules.dep: depmod into `work` (on the scratch) first,
     // then only atomic renames into `dir` inside a read-write window of the
     // root. Windows are recorded under `scratch`. System paths: the depmod
@@ -85,6 +90,7 @@ interface BindBody {
   kind: 'bind';
   target: string;
   replicate: Replicate | null;
+  mountPoint?: 'file' | 'dir' | 'auto' | null; // made first where the target is missing (on the scratch or in an overlay); auto: as the source is
   root: string;
   rel: string;
   within: string;

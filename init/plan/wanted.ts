@@ -1,5 +1,6 @@
 import type { Config } from '../config/config';
 import { CONFIG_FILES } from '../config/config';
+import { IDENTITY } from '../places/identity';
 
 // Which device specs and paths the probe must look at for this config: the
 // probe asks the machine only what the planner will use.
@@ -35,6 +36,7 @@ export function wantedPaths(config: Config): string[] {
       ...s.overlay,
       ...s.persistent,
       ...config.rwtab.map((e) => e.path),
+      ...IDENTITY.flatMap((i) => [i.path, i.when]),
     ]),
   ];
 }

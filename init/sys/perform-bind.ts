@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bindFstab } from '../plan/bind-batch';
 import type { Bind, StepOf } from '../plan/steps';
@@ -29,6 +29,15 @@ function replicate(step: Bind, ctx: ExecContext) {
 export async function performBind(step: Bind, ctx: ExecContext): Promise<Outcome> {
   if (ctx.mounted.has(step.target)) return 'already';
   replicate(step, ctx);
+  const target = step.argv[step.argv.length - 1];
+  if (step.mountPoint && !existsSync(target)) {
+    const source = step.argv[step.argv.length - 2];
+    if (step.mountPoint === 'dir' || (step.mountPoint === 'auto' && lstatSync(source).isDirectory())) mkdirSync(target, { recursive: true, mode: 0o755 });
+    else {
+      mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+      closeSync(openSync(target, 'a', 0o600));
+    }
+  }
   await runChecked(step.argv[0], step.argv.slice(1), { timeoutSec: step.timeoutSec });
   ctx.mounted.add(step.target);
   return 'ok';

@@ -2,6 +2,7 @@ import { copyFileSync, constants, existsSync, mkdirSync, readFileSync, writeFile
 import type { StepOf } from '../plan/steps';
 import type { ExecContext, Outcome, Performers } from './execute';
 import { performBind, performBindBatch } from './perform-bind';
+import { performIdentity } from './perform-identity';
 import { performMkfs } from './perform-mkfs';
 import { performCommand, performMount, performUmount } from './perform-mount';
 import { performSymlink } from './perform-symlink';
@@ -58,4 +59,5 @@ export const SYSTEM_PERFORMERS: Omit<Performers, 'depmod'> = {
   mkdir: performMkdir,
   enrol: performEnrol,
   hostname: performHostname,
+  identity: performIdentity,
 };

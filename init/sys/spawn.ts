@@ -26,6 +26,7 @@ export class CommandError extends Error {
 export interface RunOptions {
   timeoutSec?: number; // default DEFAULT_TIMEOUT_SEC
   input?: string; // written to stdin
+  env?: Record<string, string>; // added to this process's environment
 }
 
 export const DEFAULT_TIMEOUT_SEC = 60;
@@ -36,7 +37,7 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
   return new Promise((resolve, reject) => {
     // Pipes only: 'ignore' would open /dev/null, and early in boot, before
     // /dev is mounted, there is none; every spawn then failed with ENOENT.
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
     child.stdin.on('error', () => {}); // EPIPE: a command that does not read its input is not a failure
     child.stdin.end(options.input ?? '');
     let stdout = '';

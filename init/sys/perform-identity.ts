@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { StepOf } from '../plan/steps';
+import { fsyncDir, writeAtomically } from './atomic';
+import type { ExecContext, Outcome } from './execute';
+import { runChecked } from './spawn';
+import { copyTree, UnsafeCopyError } from './tree-copy';
+
+// An identity item made on its store when the store lacks it. Written
+// beside, fsynced and renamed, the directory fsynced: a cut never leaves
+// half a machine id, and the next boot finds the whole one or makes it.
+
+// systemd's own form (sd_id128_randomize): 128 random bits as a version 4
+// UUID, 32 lower-case hex digits.
+function machineId(): Buffer {
+  const b = randomBytes(16);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  return Buffer.from(`${b.toString('hex')}\n`);
+}
+
+export async function performIdentity(step: StepOf<'identity'>, ctx: ExecContext): Promise<Outcome> {
+  if (!ctx.mounted.has(step.within)) throw new UnsafeCopyError(`${step.within} is not mounted`);
+  let made = false;
+  if (!existsSync(step.copy)) {
+    made = true;
+    if (step.item === 'machine-id') writeAtomically(step.copy, machineId(), 0o444);
+    else if (step.item === 'random-seed') writeAtomically(step.copy, randomBytes(512), 0o600);
+    else if (step.seed) {
+      mkdirSync(dirname(step.copy), { recursive: true, mode: 0o755 });
+      copyTree(step.seed, step.copy, 'all');
+    } else mkdirSync(step.copy, { recursive: true, mode: 0o755 });
+  }
+  // Each key only when it is missing: a key is the router's for good.
+  for (const argv of step.argv) {
+    const key = argv[argv.indexOf('-f') + 1];
+    if (argv.includes('-A') || !existsSync(step.copy + key.slice(key.lastIndexOf('/')))) {
+      await runChecked(argv[0], argv.slice(1), { timeoutSec: 120 });
+      made = true;
+    }
+  }
+  if (made) fsyncDir(dirname(step.copy));
+  return made ? 'ok' : 'already';
+}

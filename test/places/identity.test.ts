@@ -1,0 +1,51 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { identityPlaces } from '../../init/places/identity';
+import { KINDS } from '../../init/places/place';
+import { describe } from '../../init/plan/describe';
+import { config, dir, facts, file, link, missing, mount } from '../plan/fixtures';
+
+const t = suite('places/identity');
+const RW = '/var/lib/roroot/volatile';
+const STATE = '/var/lib/roroot/state';
+const c = config({ '/etc/roroot.conf': 'VOLATILE=/var/lib/systemd' });
+const paths = {
+  ...facts().paths,
+  '/etc': dir('/etc'),
+  '/etc/machine-id': file('/etc/machine-id'),
+  '/usr/sbin/dropbear': file('/usr/sbin/dropbear'),
+  '/etc/dropbear': dir('/etc/dropbear'),
+  '/var/lib/systemd': link(`${RW}/var/lib/systemd`, `${RW}/var/lib/systemd`),
+  '/var/lib/systemd/random-seed': { ...missing, where: `${RW}/var/lib/systemd/random-seed` },
+};
+const plan = (withState: boolean, over = {}) =>
+  KINDS.identity.plan(identityPlaces(), { config: c, facts: facts({ paths: { ...paths, ...over }, mounts: [...facts().mounts, mount(RW, '254:2', 'ext4'), ...(withState ? [mount(STATE, '254:3', 'ext4')] : [])] }) });
+
+t('with a state: each item made there if missing, then bound over its place before init', () => {
+  const p = plan(true);
+  assert.equal(p.warnings, []);
+  assert.equal(p.steps.map(describe), [
+    `machine-id > ${STATE}/etc/machine-id (if missing)`,
+    `mount -n --bind ${STATE}/etc/machine-id /etc/machine-id`,
+    `dropbearkey -t ed25519 -f ${STATE}/etc/dropbear/dropbear_ed25519_host_key; dropbearkey -t ecdsa -f ${STATE}/etc/dropbear/dropbear_ecdsa_host_key`,
+    `mount -n --bind ${STATE}/etc/dropbear /etc/dropbear`,
+    `random-seed > ${STATE}/var/lib/systemd/random-seed (if missing)`,
+    `mount -n --bind ${STATE}/var/lib/systemd/random-seed ${RW}/var/lib/systemd/random-seed`,
+  ]);
+  const seed = p.steps[5];
+  assert.ok(seed.kind === 'bind' && seed.mountPoint === 'file', 'the random seed does not exist yet on the scratch: its mount point is made');
+  assert.ok(p.steps.filter((s) => s.kind === 'bind').every((s) => s.needs === `${s.id.replace(/:bind$/, '')}`));
+});
+
+t('without a state: made on the scratch for this boot, and that is a degraded reason', () => {
+  const p = plan(false);
+  assert.equal(p.warnings, ['identity: no persistent state: the machine id, the SSH host keys, the random seed are made anew at every boot (identity changes at every boot)']);
+  assert.match(describe(p.steps[1]), new RegExp(`^mount -n --bind ${RW}/\\.roroot/identity/etc/machine-id /etc/machine-id$`));
+});
+
+t('an image without /etc/machine-id cannot have one bound: said, not made up', () => {
+  const p = plan(true, { '/etc/machine-id': missing });
+  assert.ok(p.warnings.includes('identity: /etc/machine-id does not exist on the read-only root (the image must ship it, empty): the machine id not kept'), p.warnings.join('\n'));
+});
+
+t.run();
