@@ -59,7 +59,7 @@ export const identityKind: PlaceKind<'identity'> = {
     const f = env.facts;
     const where = store(env);
     const items = places.map((p) => IDENTITY.find((i) => i.path === p.path)).filter((i): i is IdentityItem => !!i && applies(env, i));
-    if (items.length > 0 && !where.lasting) out.warnings.push(`identity: no persistent state: ${[...new Set(items.map((i) => i.what))].join(', ')} are made anew at every boot (identity changes at every boot)`);
+    if (items.length > 0 && !where.lasting) out.warnings.push(`identity: no persistent state, so the identity changes at every boot: ${[...new Set(items.map((i) => i.what))].join(', ')} made anew for this one`);
     for (const item of items) {
       const fact = f.paths[item.path];
       const target = fact?.resolved ?? fact?.where ?? item.path;
@@ -119,7 +119,8 @@ export const identityKind: PlaceKind<'identity'> = {
         const m = mountAt(env.facts, target);
         const lasting = store(env).lasting;
         if (!m) return { ...base, state: 'missing', ok: false, detail: 'not bound: a service sees what the image has' };
-        return { ...base, state: lasting ? 'in place' : 'fallback', ok: lasting, detail: lasting ? `kept on ${env.config.settings.stateMount}` : 'made for this boot only (no persistent state)' };
+        // Made for this boot: in place, the fallback the boot said it took.
+        return { ...base, state: lasting ? 'in place' : 'fallback', ok: true, detail: lasting ? `kept on ${env.config.settings.stateMount}` : 'made for this boot only (no persistent state)' };
       }),
   undo: () => [], // nothing on the root: the bind is gone with the next boot
 };

@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import type { Config } from '../config/config';
 import { CONFIG_FILES } from '../config/config';
@@ -6,10 +6,9 @@ import { matchSpec } from '../plan/devices';
 import type { BlockDevice, Facts, PathFact, PathKind } from '../plan/facts';
 import { nameInHosts, wantsNameFromAddress } from '../plan/hostname';
 import { wantedDevices, wantedPaths } from '../plan/wanted';
-import { parseBlkidExport } from './blkid';
+import { probeBlockDevices } from './block-devices';
 import { parseMountinfo } from './mountinfo';
 import { hostPath, lstatPathInRoot, resolveInRoot, resolveLenient } from './root-path';
-import { run } from './spawn';
 
 // Asks the machine what the planner needs for this config: mounts, the
 // block devices and what holds them, the paths it names, the hostname and
@@ -34,7 +33,7 @@ export async function probe(root: string, config: Config, extraPaths: string[] =
       ? await reverseLookup(root, addresses[0])
       : null;
   const facts: Facts = { root, mounts: readMounts(root), blockDevices: [], paths, kernelHostname, etcHostname, addresses, reverseName, modules: null, overlay: null, problems: [] };
-  facts.blockDevices = await probeBlockDevices(root, wantedDevices(config), facts.problems);
+  facts.blockDevices = await blockDevices(root, wantedDevices(config), facts.problems);
   // Only the devices the config names are opened: an O_EXCL open of every
   // disk would spin up an idle CD drive for nothing.
   const named = new Set(wantedDevices(config).flatMap((spec) => matchSpec(facts, spec)));
@@ -48,58 +47,21 @@ export function localFacts(root: string, paths: string[]): Facts {
   return { root, mounts: readMounts(root), blockDevices: [], paths: Object.fromEntries(paths.map((p) => [p, pathFact(root, p)])), kernelHostname: '', etcHostname: null, addresses: [], reverseName: null, modules: null, overlay: null, problems: [] };
 }
 
-// Every block device blkid reports (`blkid -c /dev/null -o export` probes
-// them all in one spawn; -c /dev/null: no cache file, which could not be
-// written on a read-only root and could be stale), plus the ones the config
-// names by path that carry nothing blkid recognises (a fresh disk).
-async function probeBlockDevices(root: string, specs: string[], problems: string[]): Promise<BlockDevice[]> {
-  // blkid exits 2 when it finds nothing at all: that is an empty answer.
-  const result = await run('blkid', ['-c', '/dev/null', '-o', 'export'], { timeoutSec: 15 }).catch((err: Error) => {
-    problems.push(`devices: ${err.message}: no device found by label or UUID`);
-    return { stdout: '' };
-  });
-  const out: BlockDevice[] = [];
-  for (const b of parseBlkidExport(result.stdout)) {
-    const d = blockDevice(root, b.DEVNAME);
-    if (!d) continue;
-    Object.assign(d, { label: b.LABEL ?? null, uuid: b.UUID ?? null, partuuid: b.PARTUUID ?? null, partlabel: b.PARTLABEL ?? null, fstype: b.TYPE ?? null });
-    out.push(d);
-  }
+// Every block device, and the names the config gives some of them by path
+// (/dev/disk/by-...) as their aliases.
+async function blockDevices(root: string, specs: string[], problems: string[]): Promise<BlockDevice[]> {
+  const out = await probeBlockDevices(root, specs.some((s) => !s.startsWith('/')), problems);
   for (const spec of specs.filter((s) => s.startsWith('/'))) {
-    const d = blockDevice(root, spec);
-    if (!d) continue;
-    const known = out.find((o) => o.number === d.number);
-    if (known) {
-      if (known.path !== spec) known.aliases.push(spec);
-    } else out.push({ ...d, aliases: d.path === spec ? [] : [spec] });
+    let st: Stats;
+    try {
+      st = statSync(hostPath(root, spec));
+    } catch {
+      continue;
+    }
+    const d = st.isBlockDevice() ? out.find((o) => o.number === majorMinor(st.rdev)) : undefined;
+    if (d && d.path !== spec) d.aliases.push(spec);
   }
   return out;
-}
-
-function blockDevice(root: string, path: string): BlockDevice | null {
-  let st: Stats;
-  let real: string;
-  try {
-    real = realpathSync(hostPath(root, path));
-    st = statSync(real);
-  } catch {
-    return null;
-  }
-  if (!st.isBlockDevice()) return null;
-  const number = majorMinor(st.rdev);
-  const sys = `/sys/dev/block/${number}`;
-  const size = Number(readOptional(`${sys}/size`) ?? 0) * 512;
-  const partition = existsSync(`${sys}/partition`);
-  let partitions = 0;
-  if (!partition) {
-    try {
-      partitions = readdirSync(sys).filter((n) => existsSync(`${sys}/${n}/partition`)).length;
-    } catch {
-      // no sysfs entry: a device node the kernel does not know
-    }
-  }
-  const systemPath = root === '/' ? real : real.startsWith(root) ? real.slice(root.length) : path;
-  return { path: systemPath, aliases: [], number, sizeBytes: size, partition, partitions, label: null, uuid: null, partuuid: null, partlabel: null, fstype: null, claimed: null };
 }
 
 // Linux refuses an O_EXCL open of a block device that is mounted, active

@@ -39,7 +39,7 @@ t('with a state: each item made there if missing, then bound over its place befo
 
 t('without a state: made on the scratch for this boot, and that is a degraded reason', () => {
   const p = plan(false);
-  assert.equal(p.warnings, ['identity: no persistent state: the machine id, the SSH host keys, the random seed are made anew at every boot (identity changes at every boot)']);
+  assert.equal(p.warnings, ['identity: no persistent state, so the identity changes at every boot: the machine id, the SSH host keys, the random seed made anew for this one']);
   assert.match(describe(p.steps[1]), new RegExp(`^mount -n --bind ${RW}/\\.roroot/identity/etc/machine-id /etc/machine-id$`));
 });
 

@@ -55,7 +55,7 @@ mkdir -p ${MNT()}
 mount -o ro ${disk.partition(1)} ${MNT()}
 M=${MNT()}; D=$M/lib/modules/${release}
 rw() { node ${BUNDLE} rw --root $M --kmsg none "$@"; }
-status() { node ${BUNDLE} status --root $M; }
+status() { node ${BUNDLE} status --root $M || true; }
 boot() { node ${BUNDLE} boot --root $M --cmdline ro --kmsg none --no-background --kernel-release ${release}; }
 rootmode() { findmnt -n -o OPTIONS $M | cut -d, -f1; }
 ${script}`);

@@ -34,6 +34,7 @@ export function buildTree(root: string, opts: TreeOptions) {
   // commands can run chrooted in the tree (merged /usr, as Debian 12).
   for (const d of ['bin', 'sbin', 'lib', 'lib64']) symlinkSync(`usr/${d}`, at(d));
   symlinkSync('/proc/mounts', at('etc/mtab'));
+  file('etc/machine-id', ''); // as an image ships it: empty, never baked
   // blkid sees every block device of this machine: the defaults
   // (roroot-rw, roroot-state) could find another engineer's image on a
   // loop device. A tree looks for a label only when its test says which.
