@@ -72,7 +72,14 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
   if (round.facts.modules?.exists && plan.active && !plan.steps.some((s) => s.kind === 'depmod')) log.info(`modules: ${round.facts.modules.dir}/modules.dep is current, no window`);
 
   if (!exec.fatal) {
-    merge(exec, await execute(plan.steps.filter((s) => s.phase !== 'pseudo'), ctx, PERFORMERS));
+    // The scratch first (the network lane's enrolment mounts on it), then
+    // the local steps and the NFS mounts side by side.
+    const rest = plan.steps.filter((s) => s.phase !== 'pseudo');
+    merge(exec, await execute(rest.filter((s) => s.phase === 'scratch'), ctx, PERFORMERS));
+    if (!exec.fatal) {
+      const lanes = await Promise.all([execute(rest.filter((s) => s.phase !== 'scratch' && !s.lane), ctx, PERFORMERS), execute(rest.filter((s) => s.lane === 'network'), ctx, PERFORMERS)]);
+      for (const l of lanes) merge(exec, l);
+    }
     if (!exec.fatal && plan.active) await bindStores(round, ctx, exec, plan);
   }
   const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -58,7 +58,19 @@ export function planBoot(config: Config, facts: Facts): Plan {
   planState(config, facts, plan, hostname);
   planRemote(config, facts, plan);
   addPlaces(plan, places, ['persistent'], env);
+  markNetworkLane(plan.steps);
   return plan;
+}
+
+// NFS mounts, and the steps that need one, in the network lane.
+function markNetworkLane(steps: Step[]) {
+  const network = new Set<string>();
+  for (const s of steps) {
+    if (s.kind === 'nfs' || (s.needs && network.has(s.needs))) {
+      s.lane = 'network';
+      network.add(s.id);
+    }
+  }
 }
 
 function addPlaces(plan: Plan, places: Place[], kinds: PlaceKindName[], env: PlaceEnv) {

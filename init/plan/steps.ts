@@ -16,6 +16,9 @@ interface StepBase {
   needs?: string; // skip this step unless the step with this id succeeded as planned
   fallback?: Step[]; // run instead when this step fails
   fallbackWhen?: string; // ...but only when the error matches this (a RegExp source); otherwise the step just failed
+  // network: an NFS mount, or a step that waits for one; boot runs these
+  // beside the local steps (a server seconds away must not hold them up).
+  lane?: 'network';
 }
 
 // An external command: argv[0] from PATH, killed after timeoutSec. Every

@@ -175,6 +175,12 @@ t('phases come in the seed order', () => {
   assert.equal(phases, ['pseudo', 'scratch', 'volatile', 'rwtab', 'overlay', 'hostname', 'state', 'remote', 'persistent']);
 });
 
+t('the NFS mounts and what waits for them are the network lane, run beside the local steps', () => {
+  const plan = planBoot(config({ '/etc/roroot.conf': 'VOLATILE=/tmp\nREMOTE=s:/e\nPERSISTENT=/p\nCLIENTSTATE=s:/c\nSTATE_LABEL=' }), facts({ kernelHostname: 'r1' }));
+  assert.equal(plan.steps.filter((s) => s.lane === 'network').map((s) => s.id), ['state.nfs', 'remote.nfs', 'persistent:/p']);
+  assert.ok(plan.steps.filter((s) => s.phase === 'volatile' || s.phase === 'scratch').every((s) => !s.lane));
+});
+
 t('every step that runs a command carries its argv, and describe() is that argv', () => {
   const plan = planBoot(
     config({ '/etc/roroot.conf': 'RW_DEVICE=/dev/vda2\nRW_LABEL=\nREMOTE=s:/e' }),
