@@ -37,9 +37,15 @@ host-deps:
 
 # One file, node 18 (Debian bookworm's), every dependency inside.
 dist/roroot.js: node_modules/.installed $(SOURCES) package.json
-	$(ESBUILD) init/main.ts --bundle --platform=node --target=node18 --outfile=$@ \
+	$(ESBUILD) init/cli.ts --bundle --platform=node --target=node18 --outfile=$@ \
 	  --banner:js='#!/usr/bin/env node' --define:RORORT_VERSION='"$(VERSION)"' --log-level=warning
 	chmod +x $@
+
+# The same, as the entry of a V8 startup snapshot the router's node builds
+# (init/snapshot.ts; the .deb's postinst and the image builder build it).
+dist/roroot-snapshot.js: node_modules/.installed $(SOURCES) package.json
+	$(ESBUILD) init/snapshot.ts --bundle --platform=node --target=node18 --outfile=$@ \
+	  --define:RORORT_VERSION='"$(VERSION)"' --log-level=warning
 
 # The login EROFS shim (patches/login-erofs-shim.c), an LD_PRELOAD library.
 SHIM := build/patches/login-erofs-shim.so
@@ -49,7 +55,7 @@ $(SHIM): patches/login-erofs-shim.c
 
 DEB := build/deb/roroot_$(VERSION)_$(shell dpkg --print-architecture).deb
 deb: $(DEB)
-$(DEB): dist/roroot.js $(SHIM) $(wildcard pkg/debian/*) pkg/build-deb.sh patches/roroot-init.sh patches/login-wrapper.sh $(wildcard board/*.conf)
+$(DEB): dist/roroot.js dist/roroot-snapshot.js $(SHIM) $(wildcard pkg/debian/*) pkg/build-deb.sh patches/roroot-init.sh patches/login-wrapper.sh $(wildcard board/*.conf)
 	pkg/build-deb.sh $(VERSION) build/deb $(SHIM) >/dev/null
 	@echo $@
 
@@ -91,7 +97,7 @@ unit-test: build/test/.built dist/roroot.js
 	node build/test/run.js --unit
 
 # The VM tests boot the reference image: it is built first (cached rootfs).
-test: host-deps typecheck build/test/.built dist/roroot.js $(SHIM) $(IMAGE) $(PLAIN_IMAGE) $(FLEET_IMAGE) $(STATIC_DEV_IMAGE)
+test: host-deps typecheck build/test/.built dist/roroot.js dist/roroot-snapshot.js $(SHIM) $(IMAGE) $(PLAIN_IMAGE) $(FLEET_IMAGE) $(STATIC_DEV_IMAGE)
 	node build/test/run.js
 
 build/demo/loop-demo.js: node_modules/.installed test/demo/loop-demo.ts $(TEST_SUPPORT)

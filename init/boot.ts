@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { childProcess } from './sys/child';
 import type { Config } from './config/config';
 import { formatDiagnostic } from './config/diagnostic';
 import { parseStateList } from './config/state-list';
@@ -67,6 +67,7 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     round = await planRound(opts.root, opts.cmdline, opts.release, round.facts.modules);
   }
   const { config, plan } = round;
+  if (process.execArgv.includes('--snapshot-blob')) log.info(`boot: roroot ${VERSION}, started from its startup snapshot`);
   log.info(`boot: ${plan.active ? 'on' : 'off'} (${plan.reason})${plan.active || plan.steps.length > 0 ? '' : ', handing over'}`);
   sayPlan(plan, log);
   if (round.facts.modules?.exists && plan.active && !plan.steps.some((s) => s.kind === 'depmod')) log.info(`modules: ${round.facts.modules.dir}/modules.dep is current, no window`);
@@ -184,11 +185,13 @@ export async function bindStores(round: Round, ctx: ExecContext, exec: Execution
 // attempt in the kernel log only, below the console's level: the console
 // belongs to getty by then; it says on the console when the state changes.
 function startBackgroundRetry(opts: BootOptions, log: Logger) {
-  const args = [process.argv[1], 'mount-persistent', '--root', opts.root, '--quiet'];
+  // Started as it was itself: from the snapshot, or from the bundle.
+  const self = process.execArgv.includes('--snapshot-blob') ? [...process.execArgv, '--'] : [process.argv[1]];
+  const args = [...self, 'mount-persistent', '--root', opts.root, '--quiet'];
   if (opts.kmsg) args.push('--kmsg', opts.kmsg);
   if (opts.cmdline !== null) args.push('--cmdline', opts.cmdline);
   try {
-    const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore' });
+    const child = childProcess().spawn(process.execPath, args, { detached: true, stdio: 'ignore' });
     child.on('error', (err) => log.error(`boot: NFS retry: ${err.message}`));
     child.unref();
     log.info(`boot: NFS retry running in the background (pid ${child.pid})`);

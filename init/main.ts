@@ -5,7 +5,9 @@ import { install, uninstall } from './install/install';
 import { flash } from './flash/flash';
 import { loadBoard } from './flash/load-board';
 import { parseFlags, rootFlag, type FlagSpec, type Parsed } from './cli/args';
+import { SNAPSHOT_BLOB, SNAPSHOT_ENTRY } from './config/own-paths';
 import * as persist from './persist/persist';
+import { buildSnapshot } from './snapshot-build';
 import { mountPersistent } from './persistent';
 import { renderPlan } from './plan/render';
 import { maintenance } from './rw/maintenance';
@@ -226,6 +228,19 @@ ${COMMON}
       }
     },
   },
+  snapshot: {
+    summary: "build the boot stage's V8 startup snapshot with this system's node",
+    usage: 'roroot snapshot',
+    help: `Builds ${SNAPSHOT_BLOB} from ${SNAPSHOT_ENTRY} with the node that runs this
+command, and records that node's identity beside it. /sbin/roroot-init
+starts the boot stage from the snapshot when the identity matches, and
+from the plain bundle otherwise (a blob only works with the node that
+built it). The package's postinst runs it, and again when nodejs changes.
+
+  --help          this text`,
+    flags: { string: [], boolean: [], positional: false },
+    run: () => buildSnapshot('/', print),
+  },
   'mount-persistent': {
     summary: 'mount persistent state and REMOTE now, retrying until NFS answers',
     usage: 'roroot mount-persistent [--root DIR] [--once] [--kmsg PATH|none]',
@@ -322,10 +337,12 @@ export async function main(argv: string[]): Promise<number> {
 
 // A command that failed, or a copy refused, is said in one line, as the
 // command that failed; anything else is a bug in roroot: its stack helps.
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (err: Error) => {
-    process.stderr.write(`roroot: ${err instanceof CommandError || err instanceof UnsafeCopyError ? err.message : (err.stack ?? err.message)}\n`);
-    process.exitCode = 1;
-  },
-);
+export function run(argv: string[]) {
+  main(argv).then(
+    (code) => (process.exitCode = code),
+    (err: Error) => {
+      process.stderr.write(`roroot: ${err instanceof CommandError || err instanceof UnsafeCopyError ? err.message : (err.stack ?? err.message)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

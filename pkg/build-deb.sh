@@ -14,6 +14,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
 install -D -m 0755 "$top/dist/roroot.js" "$stage/usr/lib/roroot/roroot.js"
+install -D -m 0644 "$top/dist/roroot-snapshot.js" "$stage/usr/lib/roroot/roroot-snapshot.js"
 install -D -m 0755 "$here/debian/roroot.sh" "$stage/usr/sbin/roroot"
 # /sbin/roroot-init on a merged-/usr system (Debian 12 and later).
 install -D -m 0755 "$top/patches/roroot-init.sh" "$stage/usr/sbin/roroot-init"
@@ -30,6 +31,7 @@ mkdir -p "$stage/DEBIAN"
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size/" -e "s/@ARCH@/$arch/" "$here/debian/control.in" > "$stage/DEBIAN/control"
 install -m 0755 "$here/debian/postinst" "$here/debian/prerm" "$here/debian/postrm" "$stage/DEBIAN/"
+install -m 0644 "$here/debian/triggers" "$stage/DEBIAN/"
 (cd "$stage" && find usr -type f -exec md5sum {} + | sort -k2 > DEBIAN/md5sums)
 chmod 0644 "$stage/DEBIAN/control" "$stage/DEBIAN/md5sums"
 

@@ -1,4 +1,5 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
@@ -47,6 +48,23 @@ t('boots, then execs roroot.init= with the arguments init was given', () => {
   assert.match(r.stdout, /roroot: boot: done in/);
   assert.match(r.stdout, /init pid-ok=yes args=single\n\/var\/lib\/roroot\/volatile\/tmp\ntmp\n/);
   assert.match(r.stdout, /=== kmsg\n<6>roroot: pseudo: mount -n -t sysfs .*\n(.*\n)*<6>roroot: boot: done in/);
+});
+
+t('starts the boot stage from the startup snapshot the stamp says this node built; from the bundle when it names another node', () => {
+  copyFileSync(join(REPO, 'dist/roroot-snapshot.js'), join(tree, 'roroot-snapshot.js'));
+  execFileSync(process.execPath, ['--snapshot-blob', join(tree, 'roroot.blob'), '--build-snapshot', join(tree, 'roroot-snapshot.js')]);
+  const st = statSync(process.execPath);
+  writeFileSync(join(tree, 'roroot.blob.node'), `${st.size}:${Math.floor(st.mtimeMs / 1000)}:${st.ino}\n`);
+  // The tree runs this machine's node, chrooted: its path inside the tree.
+  const env = `RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=${process.execPath}`;
+  const snap = trampoline('ro roroot.init=/fake-init', env);
+  assert.match(snap.stdout, /roroot: boot: roroot \S+, started from its startup snapshot\n/);
+  assert.match(snap.stdout, /roroot: boot: done in/);
+  assert.match(snap.stdout, /init pid-ok=yes args=single/);
+  writeFileSync(join(tree, 'roroot.blob.node'), '1:2:3\n'); // another node built it
+  const plain = trampoline('ro roroot.init=/fake-init', env);
+  assert.not.match(plain.stdout, /startup snapshot/);
+  assert.match(plain.stdout, /roroot: boot: done in/);
 });
 
 t('hands over even when node fails, and says so', () => {

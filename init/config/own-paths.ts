@@ -7,6 +7,13 @@ export const STATE_DIR = '/var/lib/roroot'; // the stores' mount points and inst
 export const MANIFEST = `${STATE_DIR}/install.json`; // what roroot install changed
 export const ORIG_DIR = `${STATE_DIR}/orig`; // the files install edited, as they were
 export const LIB_DIR = '/usr/lib/roroot'; // the bundle, the shim, the login wrapper
+export const BUNDLE = `${LIB_DIR}/roroot.js`;
+// The V8 startup snapshot built by the router's own node from
+// SNAPSHOT_ENTRY, and the identity of the node binary that built it (a blob
+// only works with that binary: another one makes V8 abort).
+export const SNAPSHOT_ENTRY = `${LIB_DIR}/roroot-snapshot.js`;
+export const SNAPSHOT_BLOB = `${LIB_DIR}/roroot.blob`;
+export const SNAPSHOT_STAMP = `${SNAPSHOT_BLOB}.node`;
 export const INIT_PATH = '/sbin/roroot-init'; // what the kernel starts (init=)
 
 // Relative to the scratch mount: boot's records, the rw lock, depmod's

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../sys/child';
 import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { LIB_DIR } from '../config/own-paths';
 import { hostPath } from '../sys/root-path';
@@ -16,7 +16,7 @@ export const REAL_LOGIN = '/bin/login.roroot-real';
 export const LOGIN_WRAPPER = `${LIB_DIR}/login`;
 
 function dpkgDivert(root: string, args: string[]): string | null {
-  const r = spawnSync('dpkg-divert', [...(root === '/' ? [] : ['--root', root]), '--package', 'roroot', '--rename', ...args], { encoding: 'utf8' });
+  const r = childProcess().spawnSync('dpkg-divert', [...(root === '/' ? [] : ['--root', root]), '--package', 'roroot', '--rename', ...args], { encoding: 'utf8' });
   if (r.error) return `dpkg-divert: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (not a Debian system?)' : r.error.message}`;
   return r.status === 0 ? null : `dpkg-divert ${args.join(' ')}: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
 }

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../sys/child';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -37,7 +38,7 @@ export function takeLock(file: string, what: string, root: string, kmsg: string 
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   const owner = `${file}.owner`;
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn('flock', ['-n', '-E', String(BUSY), file, 'sh', '-c', SUPERVISOR, 'sh', root, kmsg ?? '/dev/null'], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child: ChildProcess = childProcess().spawn('flock', ['-n', '-E', String(BUSY), file, 'sh', '-c', SUPERVISOR, 'sh', root, kmsg ?? '/dev/null'], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
     let out = '';
     child.on('error', reject);
     child.stdout?.on('data', (d: Buffer) => {

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../sys/child';
 import { constants } from 'node:os';
 import { RECORD_DIR } from '../config/own-paths';
 import { adoptVolatile, before } from '../install/adopt';
@@ -65,7 +66,7 @@ export async function maintenance(opts: MaintenanceOptions): Promise<number> {
           resolve(128 + constants.signals[interrupted]);
           return;
         }
-        child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
+        child = childProcess().spawn(command[0], command.slice(1), { stdio: 'inherit' });
         child.on('error', (err: NodeJS.ErrnoException) => {
           log.error(`rw: ${command[0]}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`);
           resolve(127);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { childProcess } from './child';
 import { commandLine } from '../plan/argv';
 
 // Runs a command to completion and turns a failure into the message an
@@ -37,7 +37,7 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
   return new Promise((resolve, reject) => {
     // Pipes only: 'ignore' would open /dev/null, and early in boot, before
     // /dev is mounted, there is none; every spawn then failed with ENOENT.
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
+    const child = childProcess().spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
     child.stdin.on('error', () => {}); // EPIPE: a command that does not read its input is not a failure
     child.stdin.end(options.input ?? '');
     let stdout = '';

@@ -1,5 +1,5 @@
 import { chmodSync, chownSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync, utimesSync, type Stats } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { childProcess } from './child';
 import { isUnder } from '../config/system-path';
 
 // Copies that preserve what a restore must preserve (type, mode including
@@ -77,7 +77,7 @@ function copy(src: string, dst: string, depth: CopyDepth) {
   else if (st.isFile()) copyFileSync(src, dst);
   else {
     // Device nodes, fifos, sockets: node has no mknod(2); cp -a makes them.
-    const cp = spawnSync('cp', ['-a', '--', src, dst], { encoding: 'utf8', timeout: 10_000 });
+    const cp = childProcess().spawnSync('cp', ['-a', '--', src, dst], { encoding: 'utf8', timeout: 10_000 });
     if (cp.status !== 0) throw new Error(`cp -a ${src} ${dst}: ${(cp.stderr || '').trim() || `exit ${cp.status}`}`);
     return;
   }

@@ -1,0 +1,7 @@
+// node:child_process, loaded the first time a process is started. Node 18
+// cannot put it in a user startup snapshot: required while the snapshot is
+// built, it prints "built-in module child_process is not yet supported in
+// user snapshots" and the build dies. Every spawn goes through here.
+export function childProcess(): typeof import('node:child_process') {
+  return require('node:child_process') as typeof import('node:child_process');
+}
