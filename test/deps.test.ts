@@ -28,8 +28,9 @@ function files(dir: string, ext: RegExp): string[] {
   });
 }
 
-// A call, not a method (guest.sh(...) runs in the guest).
-const SPAWN = /(?<![.\w])(?:spawn|spawnSync|execFileSync|execFile|run|runChecked|sh|ptySpawn)\(\s*['"`]([a-z][a-z0-9._+-]*)['"`]/g;
+// A call, not a method (guest.sh(...) runs in the guest), or the product's
+// lazily loaded child_process (init/sys/child.ts).
+const SPAWN = /(?:childProcess\(\)\.|(?<![.\w]))(?:spawn|spawnSync|execFileSync|execFile|run|runChecked|sh|ptySpawn)\(\s*['"`]([a-z][a-z0-9._+-]*)['"`]/g;
 // An argv array: the program, then a flag (['mount', '-n', ...]).
 const ARGV = /\b(?:argv: |return )\[\s*'([a-z][a-z0-9._+-]*)',\s*'-/g;
 const SHELL_NOT_PROGRAMS = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'in', 'do', 'done', 'while', 'until', 'case', 'esac', 'echo', 'cd', 'pwd', 'set', 'export', 'local', 'read', 'exit', 'return', 'trap', 'wait', 'shift', 'exec', 'eval', 'true', 'false', 'printf', 'test', 'command', 'break', 'continue', 'unset']);
