@@ -11,6 +11,7 @@ import { mkfsRefusal } from '../../init/plan/devices';
 import { planBoot, planStateFiles } from '../../init/plan/plan';
 import type { Step } from '../../init/plan/steps';
 import { disk, facts, flat, mount } from '../plan/fixtures';
+import { rng } from '../powercut/crash-state';
 
 // A bounded fuzz of every parser and the planner: random and hostile
 // roroot.conf, readonly-root, rwtab(.d), fstab, command lines and state
@@ -22,17 +23,6 @@ import { disk, facts, flat, mount } from '../plan/fixtures';
 
 const t = suite('config + plan: fuzz');
 const CASES = 400;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ['READONLY', 'TEMPORARY_STATE', 'RW_MOUNT', 'RW_DEVICE', 'RW_LABEL', 'RW_FSTYPE', 'RW_OPTIONS', 'RW_TMPFS_SIZE', 'RW_TMPFS_OPTIONS', 'RW_MASTER', 'VOLATILE', 'OVERLAY', 'STATE_MOUNT', 'STATE_LABEL', 'STATE_OPTIONS', 'CLIENTSTATE', 'STATE_ALLOW', 'REMOTE', 'REMOTE_MOUNT', 'PERSISTENT', 'DEVTMPFS', 'NFS_TIMEOUT', 'BOOT_DEADLINE', 'BOOTLOADER', 'BOGUS'];
 
