@@ -17,6 +17,7 @@ import { pathFact, probe, probeOverlay, readMounts } from './sys/probe';
 import { readConfig } from './sys/read-config';
 import { readStateList } from './sys/read-state-list';
 import { SYSTEM_PERFORMERS } from './sys/performers';
+import { trialAtBoot } from './upgrade/trial';
 import { VERSION } from './version';
 
 // config -> probe -> plan -> execute, in rounds: the kernel filesystems come
@@ -67,6 +68,9 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     round = await planRound(opts.root, opts.cmdline, opts.release, round.facts.modules);
   }
   const { config, plan } = round;
+  // A slot on trial checks itself before anything else (upgrade/trial.ts).
+  const trial = await trialAtBoot(opts.root, config, log).catch((err: Error) => `upgrade: the trial check failed: ${err.message}`);
+  if (trial) plan.warnings.push(trial);
   if (process.execArgv.includes('--snapshot-blob')) log.info(`boot: roroot ${VERSION}, started from its startup snapshot`);
   log.info(`boot: ${plan.active ? 'on' : 'off'} (${plan.reason})${plan.active || plan.steps.length > 0 ? '' : ', handing over'}`);
   sayPlan(plan, log);

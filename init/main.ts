@@ -7,6 +7,10 @@ import { loadBoard } from './flash/load-board';
 import { parseFlags, rootFlag, type FlagSpec, type Parsed } from './cli/args';
 import { SNAPSHOT_BLOB, SNAPSHOT_ENTRY } from './config/own-paths';
 import * as persist from './persist/persist';
+import { commit } from './upgrade/trial';
+import { cancel, retry, status as upgradeStatus, upgrade, UpgradeError } from './upgrade/upgrade';
+import { readConfig } from './sys/read-config';
+import { Logger } from './sys/log';
 import { buildSnapshot } from './snapshot-build';
 import { mountPersistent } from './persistent';
 import { renderPlan } from './plan/render';
@@ -228,6 +232,55 @@ ${COMMON}
       }
     },
   },
+  upgrade: {
+    summary: 'write a firmware update to the other root slot and try it (SLOTS=2 boards)',
+    usage: 'roroot upgrade FILE|- [--allow-unsigned] | --status [--json] | --cancel | --retry | --commit  [--root DIR] [--cmdline TEXT]',
+    help: `Writes the update FILE (or stdin) to the root slot that is not running:
+its signature (UPGRADE_KEY) and board checked before a byte is written, the
+image hashed as it is written and read back from the disk past the page
+cache, then armed for UPGRADE_TRIES trial boots. The running slot stays the
+default until the new one boots healthy and is committed; when its tries
+are spent (a panic, a hang, a failed health check, or cuts), the old slot
+boots again and status says why. Nothing of the running root is written.
+
+  --status        both slots with their versions, which booted, which is the
+                  default, the trial and the reason of the last fallback
+  --json          with --status, as JSON
+  --cancel        disarm the trial: the default boots next
+  --retry         arm the trial again (its tries spent by cuts, say)
+  --commit        the trial slot, once up: healthy means the boot stage not
+                  degraded and UPGRADE_HEALTH passing; then the default
+                  (roroot-commit.service runs it); unhealthy: a reboot
+  --allow-unsigned  take an unsigned update, or one for another board
+
+${COMMON}
+${CMDLINE}`,
+    flags: { string: ['root', 'cmdline', 'kmsg'], boolean: ['status', 'json', 'cancel', 'retry', 'commit', 'allow-unsigned'], positional: true },
+    run: async (p) => {
+      const verbs = ['status', 'cancel', 'retry', 'commit'].filter((v) => p.flags[v]);
+      if (verbs.length > 1 || (verbs.length === 0) === (p.operands.length === 0) || p.operands.length > 1) {
+        process.stderr.write(`roroot upgrade: usage: ${COMMANDS.upgrade.usage}\n`);
+        return 2;
+      }
+      const root = rootFlag(p.flags);
+      const cmdline = (p.flags.cmdline as string | undefined) ?? null;
+      try {
+        if (p.flags.status) {
+          const st = await upgradeStatus(root, cmdline);
+          print(p.flags.json ? JSON.stringify(st, null, 1) : renderUpgrade(st));
+          return 0;
+        }
+        if (p.flags.cancel) return await cancel(root, cmdline, print);
+        if (p.flags.retry) return await retry(root, cmdline, print);
+        if (p.flags.commit) return await commit(root, readConfig(root, cmdline), new Logger(print, kmsgFlag(p, root)));
+        return await upgrade({ root, cmdline, file: p.operands[0], allowUnsigned: !!p.flags['allow-unsigned'], say: print });
+      } catch (err) {
+        if (!(err instanceof UpgradeError)) throw err;
+        process.stderr.write(`roroot upgrade: ${err.message}\n`);
+        return 1;
+      }
+    },
+  },
   snapshot: {
     summary: "build the boot stage's V8 startup snapshot with this system's node",
     usage: 'roroot snapshot',
@@ -272,6 +325,13 @@ ${CMDLINE}
     },
   },
 };
+
+function renderUpgrade(st: Awaited<ReturnType<typeof upgradeStatus>>): string {
+  const lines = st.slots.map((x) => `slot ${x.slot}  ${x.device.padEnd(12)} ${(x.version ?? '?').padEnd(20)}${x.booted ? ' booted' : ''}${x.default ? ' default' : ''}${x.trial ? ' ON TRIAL' : ''}`);
+  if (st.trial) lines.push(`trial: slot ${st.trial.slot} (${st.trial.version}), ${st.trial.triesLeft} boot(s) left`);
+  if (st.lastFallback) lines.push(`last: ${st.lastFallback}`);
+  return lines.join('\n');
+}
 
 function renderDifference(d: persist.Difference): string {
   if (d.same) return `${d.path}: as the factory content`;

@@ -48,5 +48,7 @@ export function assembleConfig(read: (path: string) => string | null, rwtabDirNa
   diagnostics.push(...fstab.diagnostics);
   const cmdline = parseCmdline(cmdlineText);
   diagnostics.push(...cmdline.diagnostics);
-  return { settings: merged.settings, rwtab, fstab: fstab.entries, cmdline, etcHosts: read(CONFIG_FILES.hosts) ?? '', diagnostics };
+  // The disk's own scratch, from its bootloader (two-slot boards).
+  const settings = cmdline.devices.rw ? { ...merged.settings, rwDevice: cmdline.devices.rw } : merged.settings;
+  return { settings, rwtab, fstab: fstab.entries, cmdline, etcHosts: read(CONFIG_FILES.hosts) ?? '', diagnostics };
 }

@@ -15,6 +15,7 @@ export const SNAPSHOT_ENTRY = `${LIB_DIR}/roroot-snapshot.js`;
 export const SNAPSHOT_BLOB = `${LIB_DIR}/roroot.blob`;
 export const SNAPSHOT_STAMP = `${SNAPSHOT_BLOB}.node`;
 export const INIT_PATH = '/sbin/roroot-init'; // what the kernel starts (init=)
+export const FIRMWARE = '/etc/roroot/firmware'; // the image's version, written by the image builder
 
 // Relative to the scratch mount: boot's records, the rw lock, depmod's
 // work tree, the enrolment mount, the bind batch's fstab, overlays' upper

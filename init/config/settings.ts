@@ -37,6 +37,10 @@ export interface Settings {
   nfsTimeoutSec: number; // NFS_TIMEOUT: how long boot waits for one NFS mount
   bootDeadlineSec: number; // BOOT_DEADLINE: past it the trampoline kills the boot stage and starts init
   bootloader: 'auto' | 'flash'; // BOOTLOADER: flash: roroot flash writes fstab and extlinux.conf, install leaves them
+  board: string | null; // BOARD: the board profile this image was built for (roroot upgrade takes only its updates)
+  upgradeTries: number; // UPGRADE_TRIES: boots a new slot gets to prove itself
+  upgradeHealth: string | null; // UPGRADE_HEALTH: a program that must exit 0 before a new slot is committed
+  upgradeKey: string; // UPGRADE_KEY: the Ed25519 public key updates are signed with
 }
 
 export const DEFAULTS: Settings = {
@@ -68,6 +72,10 @@ export const DEFAULTS: Settings = {
   nfsTimeoutSec: 10,
   bootDeadlineSec: 120,
   bootloader: 'auto',
+  board: null,
+  upgradeTries: 3,
+  upgradeHealth: null,
+  upgradeKey: '/etc/roroot/update.pub',
 };
 
 type Reader = (raw: string) => { ok: unknown } | { error: string };
@@ -120,6 +128,9 @@ const tmpfsSize: Reader = (raw) =>
   /^[1-9][0-9]*[kmg]?$/i.test(raw) || (/^[1-9][0-9]?%$/.test(raw))
     ? { ok: raw }
     : { error: `expected a tmpfs size (64m, 25%), got ${quoted(raw)}` };
+const boardName: Reader = (raw) => (/^[a-z0-9][a-z0-9-]{0,63}$/.test(raw) ? { ok: raw } : { error: `expected a board name, got ${quoted(raw)}` });
+// One digit: GRUB's script counts the tries down by a table.
+const tries: Reader = (raw) => (/^[1-9]$/.test(raw) ? { ok: Number(raw) } : { error: `expected 1 to 9 tries, got ${quoted(raw)}` });
 const bootloader: Reader = (raw) => (raw === 'auto' || raw === 'flash' ? { ok: raw } : { error: `expected auto or flash, got ${quoted(raw)}` });
 
 const KEYS = {
@@ -151,6 +162,10 @@ const KEYS = {
   NFS_TIMEOUT: { field: 'nfsTimeoutSec', read: seconds(1, 600) },
   BOOT_DEADLINE: { field: 'bootDeadlineSec', read: seconds(10, 3600) },
   BOOTLOADER: { field: 'bootloader', read: bootloader },
+  BOARD: { field: 'board', read: boardName },
+  UPGRADE_TRIES: { field: 'upgradeTries', read: tries },
+  UPGRADE_HEALTH: { field: 'upgradeHealth', read: path },
+  UPGRADE_KEY: { field: 'upgradeKey', read: path },
 } satisfies Record<string, { field: keyof Settings; read: Reader }>;
 const KEY_TABLE: Record<string, { field: keyof Settings; read: Reader } | undefined> = KEYS;
 
@@ -158,7 +173,7 @@ export type Key = keyof typeof KEYS;
 
 // Keys whose empty value means "not set" rather than "empty": Fedora's stock
 // file ships `CLIENTSTATE=` and `RW_OPTIONS=`.
-const NULLABLE: ReadonlySet<keyof Settings> = new Set(['rwDevice', 'rwLabel', 'stateLabel', 'clientState', 'remote']);
+const NULLABLE: ReadonlySet<keyof Settings> = new Set(['rwDevice', 'rwLabel', 'stateLabel', 'clientState', 'remote', 'board', 'upgradeHealth']);
 
 // Fed files in increasing priority; later files override earlier ones.
 export function mergeSettings(sources: { file: string; vars: ShellVars }[]): { settings: Settings; diagnostics: Diagnostic[] } {

@@ -17,9 +17,16 @@ t('roroot.init= and unknown roroot.* options', () => {
   const r = parseCmdline('roroot.init=/lib/systemd/systemd roroot.colour=red roroot.init=bad\n');
   assert.is(r.init, '/lib/systemd/systemd');
   assert.equal(r.diagnostics.map((d) => d.message), [
-    'unknown option "roroot.colour" (known: roroot.init)',
+    'unknown option "roroot.colour" (known: roroot.init, roroot.slot, roroot.boot, roroot.slot_a, roroot.slot_b, roroot.rw_device)',
     'roroot.init= needs an absolute path, got "bad"',
   ]);
+});
+
+t('the slot GRUB booted and the disk devices its grub.cfg names', () => {
+  const r = parseCmdline('root=PARTUUID=ab-02 roroot.slot=b roroot.boot=PARTUUID=ab-01 roroot.slot_a=PARTUUID=ab-02 roroot.slot_b=PARTUUID=ab-03 roroot.rw_device=PARTUUID=ab-05');
+  assert.is(r.slot, 'b');
+  assert.equal(r.devices, { boot: 'PARTUUID=ab-01', a: 'PARTUUID=ab-02', b: 'PARTUUID=ab-03', rw: 'PARTUUID=ab-05' });
+  assert.equal(parseCmdline('roroot.slot=c roroot.boot=/dev/sda1').diagnostics.map((d) => d.message), ['roroot.slot= needs a or b, got "c"', 'roroot.boot= needs PARTUUID=..., got "/dev/sda1"']);
 });
 
 t('double quotes keep blanks inside a value', () => {
