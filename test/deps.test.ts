@@ -34,10 +34,10 @@ const SPAWN = /(?:childProcess\(\)\.|(?<![.\w]))(?:spawn|spawnSync|execFileSync|
 // An argv array: the program, then a flag (['mount', '-n', ...]).
 const ARGV = /\b(?:argv: |return )\[\s*'([a-z][a-z0-9._+-]*)',\s*'-/g;
 const SHELL_NOT_PROGRAMS = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'in', 'do', 'done', 'while', 'until', 'case', 'esac', 'echo', 'cd', 'pwd', 'set', 'export', 'local', 'read', 'exit', 'return', 'trap', 'wait', 'shift', 'exec', 'eval', 'true', 'false', 'printf', 'test', 'command', 'break', 'continue', 'unset']);
-// Run only where they exist: on a target system with GRUB, in the package's
+// Run only where they exist: on a target system with GRUB, a router's reboot, in the package's
 // own scripts on the system it is installed on (roroot, update-initramfs),
 // and the name a test uses for a program that is not there.
-const NOT_HOST = new Set(['node', 'update-grub', 'update-initramfs', 'roroot', 'nonexistent-command-xyz']);
+const NOT_HOST = new Set(['node', 'update-grub', 'update-initramfs', 'reboot', 'roroot', 'nonexistent-command-xyz']);
 
 // The commands of a shell script: the first word of each command, after
 // assignments; functions the script defines itself are not programs.
