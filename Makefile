@@ -63,7 +63,7 @@ FLEET_IMAGE := build/image/qemu-fleet.img
 # sysvinit and a static /dev on the read-only root (board/qemu-static-dev.conf).
 STATIC_DEV_IMAGE := build/image/qemu-static-dev.img
 image: $(IMAGE)
-build/board/image.js: node_modules/.installed board/image.ts board/rootfs.ts $(SOURCES)
+build/board/image.js: node_modules/.installed board/image.ts board/rootfs.ts board/kernel-modules.ts $(SOURCES)
 	$(ESBUILD) board/image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
 # The reference image without roroot: the baseline of make bench.
 PLAIN_IMAGE := build/image/qemu-x86_64-plain.img

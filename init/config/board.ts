@@ -30,6 +30,7 @@ export interface Board {
   remote: string | null;
   persistent: string[];
   clientState: string | null;
+  extraModuleDirs: string[]; // kernel module directories kept beyond a router's own (board/kernel-modules.ts)
 }
 
 // SCRATCH: where the scratch space lives. A partition of DISK (RW_SIZE_MIB);
@@ -61,6 +62,16 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     for (const p of list) {
       const problem = checkSystemPath(p.replace(/\/\*$/, ''));
       if (problem) diagnostics.push({ file, line: line(key), message: `${key}: ${problem}` });
+    }
+    return list;
+  };
+  // Relative to the kernel's module tree (/lib/modules/RELEASE/kernel).
+  const moduleDirs = () => {
+    const list = words(get('EXTRA_MODULE_DIRS'));
+    for (const d of list) {
+      if (!/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/.test(d) || d.split('/').includes('..')) {
+        diagnostics.push({ file, line: line('EXTRA_MODULE_DIRS'), message: `EXTRA_MODULE_DIRS: "${d}" is not a directory under /lib/modules/RELEASE/kernel (such as drivers/watchdog)` });
+      }
     }
     return list;
   };
@@ -111,8 +122,9 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     remote: get('REMOTE') || null,
     persistent: paths('PERSISTENT'),
     clientState: get('CLIENTSTATE') || null,
+    extraModuleDirs: moduleDirs(),
   };
-  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'NET_IFACE', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE']);
+  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'NET_IFACE', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE', 'EXTRA_MODULE_DIRS']);
   for (const [key, v] of vars.values) if (!known.has(key)) diagnostics.push({ file, line: v.line, message: `unknown key ${key}` });
   return { board: diagnostics.length === 0 ? board : null, diagnostics };
 }
