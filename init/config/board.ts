@@ -12,7 +12,6 @@ export interface Board {
   disk: string;
   diskModules: string[];
   netModules: string[];
-  netIface: string;
   rootSizeMiB: number;
   rootFs: 'ext4';
   rwSizeMiB: number;
@@ -104,7 +103,6 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     disk: get('DISK'),
     diskModules: words(get('DISK_MODULES')),
     netModules: words(get('NET_MODULES')),
-    netIface: get('NET_IFACE'),
     rootSizeMiB: size('ROOT_SIZE_MIB', 256),
     rootFs: 'ext4',
     rwSizeMiB: size('RW_SIZE_MIB', 8),
@@ -124,7 +122,7 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     clientState: get('CLIENTSTATE') || null,
     extraModuleDirs: moduleDirs(),
   };
-  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'NET_IFACE', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE', 'EXTRA_MODULE_DIRS']);
+  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE', 'EXTRA_MODULE_DIRS']);
   for (const [key, v] of vars.values) if (!known.has(key)) diagnostics.push({ file, line: v.line, message: `unknown key ${key}` });
   return { board: diagnostics.length === 0 ? board : null, diagnostics };
 }
