@@ -27,7 +27,7 @@ const cacheDir = args.cache ?? DEFAULT_CACHE;
 const password = args.password ?? 'roroot';
 
 function sh(cmd: string, argv: string[], input?: string, cwd?: string): string {
-  return execFileSync(cmd, argv, { encoding: 'utf8', input, cwd, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'], maxBuffer: 16 << 20 });
+  return execFileSync(cmd, argv, { encoding: 'utf8', input, cwd, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'] });
 }
 const say = (line: string) => process.stdout.write(`image: ${line}\n`);
 

@@ -17,18 +17,18 @@ const PACKAGES = ['linux-image-amd64', 'initramfs-tools', 'klibc-utils', 'system
 function packagesFor(init: Board['init']): string[] {
   return init === 'systemd' ? PACKAGES : PACKAGES.map((p) => (p === 'systemd-sysv' ? 'sysvinit-core' : p));
 }
-// Small initramfs: only the modules the board lists (Debian's MODULES=most
-// initrd is 36 MB and panics in 128 MiB of RAM).
-// merged /usr made by mmdebstrap's own hook (the symlinks first, then
+// Merged /usr made by mmdebstrap's own hook (the symlinks first, then
 // usr-is-merged): without it the tree was merged by the usrmerge package,
 // which stayed installed and kept the whole of perl (50 MiB) with it.
 const MERGED_USR_HOOKS = '/usr/share/mmdebstrap/hooks/merged-usr';
+// Small initramfs: only the modules the board lists (Debian's MODULES=most
+// initrd is 36 MB and panics in 128 MiB of RAM).
 const SETUP_HOOK = 'mkdir -p "$1/etc/initramfs-tools/conf.d" && echo MODULES=list > "$1/etc/initramfs-tools/conf.d/roroot"';
 // A router has no reader for documentation, manual pages or translations
 // (they were 58 MiB of the root), nor for udev's names of PCI and USB
 // vendors and models and of MAC address prefixes (what lspci and lsusb
-// print: 9 MiB of sources and most of the 13 MiB hwdb.bin that udev's
-// postinst compiles from them). mmdebstrap leaves these dpkg options in
+// print: 9 MiB of sources, and udev's postinst compiles a hwdb.bin of
+// 0.4 MiB instead of 13). mmdebstrap leaves these dpkg options in
 // the tree (/etc/dpkg/dpkg.cfg.d/99mmdebstrap), so a package installed on
 // the router later is unpacked without them too. The copyright files stay:
 // they are the licences of what the image ships. dpkg matches the paths
