@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadBoard } from '../init/flash/load-board';
+import { requireBoard } from '../init/flash/load-board';
 import { NfsServer } from './nfs-server';
 import { hardwareOf, qemuArgs } from './qemu';
 
@@ -18,8 +18,7 @@ const image = resolve(process.argv[2] ?? 'build/image/qemu-x86_64.img');
 const boardFile = resolve(process.argv[3] ?? 'board/qemu-x86_64.conf');
 
 async function main() {
-  const board = loadBoard(boardFile, (line) => process.stderr.write(`${line}\n`));
-  if (!board) throw new Error(`${boardFile}: not a usable board profile`);
+  const board = requireBoard(boardFile);
   const hardware = hardwareOf(board);
   const work = mkdtempSync(join(tmpdir(), 'roroot-demo-'));
   const nfs = await NfsServer.start(join(work, 'nfs'));

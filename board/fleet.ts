@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Board } from '../init/config/board';
-import { loadBoard } from '../init/flash/load-board';
+import { requireBoard } from '../init/flash/load-board';
 import { Guest } from './guest';
 import { NfsServer } from './nfs-server';
 import { hardwareOf } from './qemu';
@@ -40,9 +40,7 @@ export class Fleet {
   // The NFS export holds only CLIENTSTATE's directory and its `files`
   // template: every router's own directory is made by the router.
   static async start(image: string, boardFile: string, work: string, size: number, memMiB = 256, tcgCacheMiB = 128): Promise<Fleet> {
-    const problems: string[] = [];
-    const board = loadBoard(boardFile, (line) => problems.push(line));
-    if (!board) throw new Error(problems.join('\n'));
+    const board = requireBoard(boardFile);
     if (!board.rootShared || board.scratch.kind !== 'disk' || !board.clientState) {
       throw new Error(`${boardFile}: a fleet board has ROOT_SHARED=yes, a scratch disk of its own and CLIENTSTATE`);
     }

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import minimist from 'minimist';
 import type { Board } from '../init/config/board';
 import { layoutFor, type Layout } from '../init/flash/layout';
-import { loadBoard } from '../init/flash/load-board';
+import { requireBoard } from '../init/flash/load-board';
 import { chooseModules, ROUTER_MODULE_DIRS } from './kernel-modules';
 import { DEFAULT_CACHE, rootfsTarball } from './rootfs';
 
@@ -115,16 +115,9 @@ function pruneModules(tree: string, b: Board, initramfsModules: string[]) {
   }
 }
 
-function readBoard(): Board {
-  const problems: string[] = [];
-  const board = loadBoard(boardFile, (line) => problems.push(line));
-  if (!board) throw new Error(problems.join('\n'));
-  return board;
-}
-
 function main() {
   const t0 = Date.now();
-  const b = readBoard();
+  const b = requireBoard(boardFile);
   // Sizes and partitions only: roroot flash gives the disk its own id.
   const layout = layoutFor(b, '00000000');
   const tar = rootfsTarball(cacheDir, say, b.init);

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { Guest } from '../board/guest';
 import { NfsServer } from '../board/nfs-server';
 import { hardwareOf } from '../board/qemu';
-import { loadBoard } from '../init/flash/load-board';
+import { requireBoard } from '../init/flash/load-board';
 
 // The seed's router (board/pc-router.conf) on its own hardware model: an
 // IDE disk (/dev/sda, ata_piix), an e1000 NIC that udev renames from eth0,
@@ -18,16 +18,15 @@ import { loadBoard } from '../init/flash/load-board';
 const t = suite('pc-router (QEMU: IDE disk, e1000, REMOTE at 192.168.1.1)');
 const repo = resolve(__dirname, '../..');
 const IMAGE = join(repo, 'build/image/pc-router.img');
-const board = loadBoard(join(repo, 'board/pc-router.conf'), (line) => console.error(line));
+const board = requireBoard(join(repo, 'board/pc-router.conf'));
 let dir: string;
 let nfs: NfsServer;
 
 t.before(async () => {
   if (!existsSync(IMAGE)) throw new Error(`${IMAGE} is missing: make ${IMAGE}`);
-  if (!board?.remote) throw new Error('board/pc-router.conf: no REMOTE');
   dir = mkdtempSync(join(tmpdir(), 'roroot-vm-'));
   nfs = await NfsServer.start(join(dir, 'nfs'));
-  mkdirSync(nfs.hostPath(board.remote), { recursive: true });
+  mkdirSync(nfs.hostPath(board.remote as string), { recursive: true });
 });
 t.after(async () => {
   await nfs.stop();
@@ -39,7 +38,7 @@ const json = <T>(text: string): T => JSON.parse(text.slice(text.indexOf('{'))) a
 t('boots to login with a network whatever udev names the NIC; root on sda1, scratch, swap, REMOTE, modules as built', async () => {
   const disk = join(dir, 'pc-router.qcow2');
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', IMAGE, '-F', 'raw', disk]);
-  const g = Guest.boot({ disk, format: 'qcow2', hardware: hardwareOf(board!), memMiB: 256, nfsPort: nfs.port });
+  const g = Guest.boot({ disk, format: 'qcow2', hardware: hardwareOf(board), memMiB: 256, nfsPort: nfs.port });
   try {
     await g.login();
     // udev gave the NIC a name of its own; the initramfs took that one.
@@ -62,9 +61,9 @@ t('boots to login with a network whatever udev names the NIC; root on sda1, scra
     // REMOTE is the test's server, and PERSISTENT lands there.
     const st = json<{ stores: { name: string; mounted: boolean; source: string }[] }>((await g.sh('roroot status --json')).out);
     const remote = st.stores.find((s) => s.name === 'remote');
-    assert.ok(remote?.mounted && remote.source === board!.remote, JSON.stringify(remote));
+    assert.ok(remote?.mounted && remote.source === board.remote, JSON.stringify(remote));
     assert.is((await g.sh('echo peers > /var/lib/ppp/kept && sync')).code, 0);
-    assert.is(readFileSync(join(nfs.hostPath(board!.remote!), 'var/lib/ppp/kept'), 'utf8'), 'peers\n');
+    assert.is(readFileSync(join(nfs.hostPath(board.remote as string), 'var/lib/ppp/kept'), 'utf8'), 'peers\n');
 
     // modules.dep came current with the image, and has the board's extra
     // directory (a watchdog driver that loads without its hardware).

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Guest } from '../board/guest';
 import { hardwareOf } from '../board/qemu';
-import { loadBoard } from '../init/flash/load-board';
+import { requireBoard } from '../init/flash/load-board';
 
 // The static-/dev board (board/qemu-static-dev.conf): sysvinit, no udev
 // once the root is up, the device nodes on the read-only root. chown/chmod
@@ -17,7 +17,7 @@ import { loadBoard } from '../init/flash/load-board';
 
 const t = suite('static /dev board (QEMU, sysvinit, serial console)');
 const IMAGE = resolve(__dirname, '../../build/image/qemu-static-dev.img');
-const board = loadBoard(resolve(__dirname, '../../board/qemu-static-dev.conf'), (line) => console.error(line));
+const board = requireBoard(resolve(__dirname, '../../board/qemu-static-dev.conf'));
 let dir: string;
 
 t.before(() => {
@@ -29,7 +29,7 @@ t.after(() => rmSync(dir, { recursive: true, force: true }));
 t('a serial-console login on a read-only static /dev, through the EROFS shim; the network up from the initramfs', async () => {
   const disk = join(dir, 'static-dev.qcow2');
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', IMAGE, '-F', 'raw', disk]);
-  const g = Guest.boot({ disk, format: 'qcow2', hardware: hardwareOf(board!), memMiB: 256, nfsPort: null });
+  const g = Guest.boot({ disk, format: 'qcow2', hardware: hardwareOf(board), memMiB: 256, nfsPort: null });
   try {
     await g.login('root', 'roroot', 360);
     assert.match(g.console, /INIT: version/, 'sysvinit is the init');
