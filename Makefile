@@ -71,8 +71,10 @@ IMAGE := build/image/$(BOARD).img
 FLEET_IMAGE := build/image/qemu-fleet.img
 # sysvinit and a static /dev on the read-only root (board/qemu-static-dev.conf).
 STATIC_DEV_IMAGE := build/image/qemu-static-dev.img
+# The seed's router on its own hardware model (board/pc-router.conf).
+PC_ROUTER_IMAGE := build/image/pc-router.img
 image: $(IMAGE)
-build/board/image.js: node_modules/.installed board/image.ts board/rootfs.ts $(SOURCES)
+build/board/image.js: node_modules/.installed board/image.ts board/rootfs.ts board/kernel-modules.ts $(SOURCES)
 	$(ESBUILD) board/image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
 # The reference image without roroot: the baseline of make bench.
 PLAIN_IMAGE := build/image/qemu-x86_64-plain.img
@@ -97,7 +99,7 @@ unit-test: build/test/.built dist/roroot.js
 	node build/test/run.js --unit
 
 # The VM tests boot the reference image: it is built first (cached rootfs).
-test: host-deps typecheck build/test/.built dist/roroot.js dist/roroot-snapshot.js $(SHIM) $(IMAGE) $(PLAIN_IMAGE) $(FLEET_IMAGE) $(STATIC_DEV_IMAGE)
+test: host-deps typecheck build/test/.built dist/roroot.js dist/roroot-snapshot.js $(SHIM) $(IMAGE) $(PLAIN_IMAGE) $(FLEET_IMAGE) $(STATIC_DEV_IMAGE) $(PC_ROUTER_IMAGE)
 	node build/test/run.js
 
 build/demo/loop-demo.js: node_modules/.installed test/demo/loop-demo.ts $(TEST_SUPPORT)
@@ -105,10 +107,10 @@ build/demo/loop-demo.js: node_modules/.installed test/demo/loop-demo.ts $(TEST_S
 	  --outfile=$@ --log-level=warning
 
 # The reference router in QEMU on this terminal, with its NFS server.
-build/board/demo.js: node_modules/.installed board/demo.ts board/qemu.ts board/nfs-server.ts
+build/board/demo.js: node_modules/.installed board/demo.ts board/qemu.ts board/nfs-server.ts $(SOURCES)
 	$(ESBUILD) board/demo.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
 demo: host-deps image-deps $(IMAGE) build/board/demo.js
-	node build/board/demo.js $(IMAGE)
+	node build/board/demo.js $(IMAGE) board/$(BOARD).conf
 
 # The stateless fleet: N routers from the one qemu-fleet image at once.
 N ?= 4

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Board } from '../init/config/board';
-import { loadBoard } from '../init/flash/load-board';
+import { requireBoard } from '../init/flash/load-board';
 import { Guest } from './guest';
 import { NfsServer } from './nfs-server';
+import { hardwareOf } from './qemu';
 
 // The stateless fleet (seed 000): N routers boot ONE image file, which every
 // QEMU opens read-only, each with a scratch disk of its own and a network of
@@ -39,14 +40,12 @@ export class Fleet {
   // The NFS export holds only CLIENTSTATE's directory and its `files`
   // template: every router's own directory is made by the router.
   static async start(image: string, boardFile: string, work: string, size: number, memMiB = 256, tcgCacheMiB = 128): Promise<Fleet> {
-    const problems: string[] = [];
-    const board = loadBoard(boardFile, (line) => problems.push(line));
-    if (!board) throw new Error(problems.join('\n'));
+    const board = requireBoard(boardFile);
     if (!board.rootShared || board.scratch.kind !== 'disk' || !board.clientState) {
       throw new Error(`${boardFile}: a fleet board has ROOT_SHARED=yes, a scratch disk of its own and CLIENTSTATE`);
     }
     const nfs = await NfsServer.start(join(work, 'nfs'));
-    const clients = join(nfs.exportDir, exportPath(board.clientState));
+    const clients = nfs.hostPath(board.clientState);
     mkdirSync(clients, { recursive: true });
     writeFileSync(join(clients, 'files'), `# bound from each router's own state directory\n${FLEET_FILES.join('\n')}\n`);
     const fleet = new Fleet(image, board, nfs, memMiB, tcgCacheMiB, size, work);
@@ -59,13 +58,13 @@ export class Fleet {
 
   // Where router `hostname`'s state lands on this machine.
   stateDir(hostname: string): string {
-    return join(this.nfs.exportDir, exportPath(this.board.clientState as string), hostname);
+    return join(this.nfs.hostPath(this.board.clientState as string), hostname);
   }
 
   boot(index: number): Guest {
     const m = this.members[index];
     if (m.guest?.running) throw new Error(`fleet member ${index} is running`);
-    m.guest = Guest.boot({ disk: this.image, format: 'raw', readOnly: true, scratchDisk: m.scratch, memMiB: this.memMiB, tcgCacheMiB: this.tcgCacheMiB, nfsPort: this.nfs.port, fleetIndex: index });
+    m.guest = Guest.boot({ disk: this.image, format: 'raw', hardware: hardwareOf(this.board), readOnly: true, scratchDisk: m.scratch, memMiB: this.memMiB, tcgCacheMiB: this.tcgCacheMiB, nfsPort: this.nfs.port, fleetIndex: index });
     return m.guest;
   }
 
@@ -73,14 +72,6 @@ export class Fleet {
     for (const m of this.members) m.guest?.kill();
     await this.nfs.stop();
   }
-}
-
-// 10.0.2.100:/export/clientstate -> clientstate: the server exports one
-// directory as /export (board/nfs-server.ts).
-function exportPath(spec: string): string {
-  const path = spec.slice(spec.indexOf(':') + 1);
-  if (!path.startsWith('/export')) throw new Error(`${spec}: not under the fleet server's /export`);
-  return path.slice('/export'.length).replace(/^\//, '');
 }
 
 // A guest's memory as the host pays for it: the resident set of its QEMU.

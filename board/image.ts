@@ -1,19 +1,21 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import minimist from 'minimist';
 import type { Board } from '../init/config/board';
 import { setSettings } from '../init/config/settings';
 import { layoutFor, type Layout } from '../init/flash/layout';
-import { loadBoard } from '../init/flash/load-board';
+import { requireBoard } from '../init/flash/load-board';
+import { chooseModules, ROUTER_MODULE_DIRS } from './kernel-modules';
 import { DEFAULT_CACHE, rootfsTarball } from './rootfs';
 
 // `make image`: the reference router's disk image, self-booting.
 //   1. a Debian bookworm root filesystem (mmdebstrap --variant=minbase),
 //      cached outside the repository under a key made of its inputs;
-//   2. unpacked, configured for the board, the roroot .deb installed into
-//      it with dpkg (its postinst runs `roroot install`);
+//   2. unpacked, configured for the board, its kernel modules cut down to
+//      what a router needs, the roroot .deb installed into it with dpkg
+//      (its postinst runs `roroot install` and builds the initramfs);
 //   3. `roroot flash` onto a loop device over the image file.
 // node build/board/image.js --board board/qemu-x86_64.conf --deb X.deb --out X.img
 
@@ -25,8 +27,8 @@ const deb = resolve(args.deb);
 const cacheDir = args.cache ?? DEFAULT_CACHE;
 const password = args.password ?? 'roroot';
 
-function sh(cmd: string, argv: string[], input?: string): string {
-  return execFileSync(cmd, argv, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'] });
+function sh(cmd: string, argv: string[], input?: string, cwd?: string): string {
+  return execFileSync(cmd, argv, { encoding: 'utf8', input, cwd, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'] });
 }
 const say = (line: string) => process.stdout.write(`image: ${line}\n`);
 
@@ -102,16 +104,27 @@ function staticDev(tree: string, b: Board, layout: Layout) {
   sh('chroot', [tree, 'update-rc.d', 'udev', 'disable', 'S']);
 }
 
-function readBoard(): Board {
-  const problems: string[] = [];
-  const board = loadBoard(boardFile, (line) => problems.push(line));
-  if (!board) throw new Error(problems.join('\n'));
-  return board;
+// Only the modules a router needs (board/kernel-modules.ts), then depmod:
+// the image ships a modules.dep that is current, so its first boot opens
+// no read-write window to regenerate it. Before the .deb, whose postinst
+// builds the initramfs from what is left.
+function pruneModules(tree: string, b: Board, initramfsModules: string[]) {
+  const base = join(tree, 'usr/lib/modules');
+  for (const release of readdirSync(base)) {
+    const dir = join(base, release);
+    const { keep, problems } = chooseModules(readFileSync(join(dir, 'modules.dep'), 'utf8'), readFileSync(join(dir, 'modules.builtin'), 'utf8'), [...ROUTER_MODULE_DIRS, ...b.extraModuleDirs], initramfsModules);
+    if (problems.length > 0) throw new Error(`kernel ${release}: ${problems.join('; ')}`);
+    const all = sh('find', ['kernel', '-type', 'f', '-name', '*.ko*'], undefined, dir).split('\n').filter(Boolean);
+    for (const m of all) if (!keep.has(m)) unlinkSync(join(dir, m));
+    sh('find', ['kernel', '-type', 'd', '-empty', '-delete'], undefined, dir);
+    sh('chroot', [tree, 'depmod', '-a', release]);
+    say(`kernel ${release}: ${keep.size} of ${all.length} modules kept, modules.dep made again`);
+  }
 }
 
 function main() {
   const t0 = Date.now();
-  const b = readBoard();
+  const b = requireBoard(boardFile);
   // Sizes and partitions only: roroot flash gives the disk its own id.
   const layout = layoutFor(b, '00000000');
   const tar = rootfsTarball(cacheDir, say, b.init);
@@ -122,7 +135,9 @@ function main() {
     mkdirSync(tree);
     sh('tar', ['-C', tree, '--numeric-owner', '-xpf', tar]);
     writeFileSync(join(tree, 'etc/roroot.conf'), rorootConf(b));
-    writeFileSync(join(tree, 'etc/initramfs-tools/modules'), [...b.diskModules, 'ext4', ...b.netModules].join('\n') + '\n');
+    const initramfsModules = [...b.diskModules, 'ext4', ...b.netModules];
+    writeFileSync(join(tree, 'etc/initramfs-tools/modules'), initramfsModules.join('\n') + '\n');
+    pruneModules(tree, b, initramfsModules);
     // No /etc/hostname: systemd would set it over the name roroot's boot
     // stage derives from the address (seed 000: the hostname comes from the IP).
     rmSync(join(tree, 'etc/hostname'), { force: true });

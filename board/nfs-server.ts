@@ -75,6 +75,14 @@ LOG { Default_Log_Level = WARN; }
     clearTimeout(timer);
   }
 
+  // Where a board's NFS path (REMOTE, CLIENTSTATE) lands on this machine:
+  // 10.0.2.100:/export/clientstate -> EXPORT/clientstate.
+  hostPath(spec: string): string {
+    const path = spec.slice(spec.indexOf(':') + 1);
+    if (path !== '/export' && !path.startsWith('/export/')) throw new Error(`${spec}: not under the test server's /export`);
+    return join(this.exportDir, path.slice('/export'.length));
+  }
+
   // The server stopped mid-run (SIGKILL: crashed), then the same server
   // back on the same port.
   async restart(signal: NodeJS.Signals = 'SIGTERM') {

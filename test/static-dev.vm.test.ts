@@ -5,15 +5,19 @@ import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Guest } from '../board/guest';
+import { hardwareOf } from '../board/qemu';
+import { requireBoard } from '../init/flash/load-board';
 
 // The static-/dev board (board/qemu-static-dev.conf): sysvinit, no udev
 // once the root is up, the device nodes on the read-only root. chown/chmod
 // of the login tty fail there with EROFS, and the serial-console login must
-// still work, through roroot's /bin/login wrapper and its EROFS shim. One
-// boot of a qcow2 overlay; the image is never written.
+// still work, through roroot's /bin/login wrapper and its EROFS shim, and
+// the network comes up in the initramfs as on every board. One boot of a
+// qcow2 overlay; the image is never written.
 
 const t = suite('static /dev board (QEMU, sysvinit, serial console)');
 const IMAGE = resolve(__dirname, '../../build/image/qemu-static-dev.img');
+const board = requireBoard(resolve(__dirname, '../../board/qemu-static-dev.conf'));
 let dir: string;
 
 t.before(() => {
@@ -22,10 +26,10 @@ t.before(() => {
 });
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
-t('a serial-console login on a read-only static /dev, through the EROFS shim', async () => {
+t('a serial-console login on a read-only static /dev, through the EROFS shim; the network up from the initramfs', async () => {
   const disk = join(dir, 'static-dev.qcow2');
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', IMAGE, '-F', 'raw', disk]);
-  const g = Guest.boot({ disk, format: 'qcow2', memMiB: 256, nfsPort: null });
+  const g = Guest.boot({ disk, format: 'qcow2', hardware: hardwareOf(board), memMiB: 256, nfsPort: null });
   try {
     await g.login('root', 'roroot', 360);
     assert.match(g.console, /INIT: version/, 'sysvinit is the init');
@@ -34,6 +38,12 @@ t('a serial-console login on a read-only static /dev, through the EROFS shim', a
     // Shadow's login tolerates EROFS itself but says so; with the shim the
     // chown/chmod succeed as far as it can tell, so it says nothing.
     assert.not.match(g.console, /Unable to change owner or mode of tty/);
+    // The initramfs's hook found the NIC by itself (ip=dhcp names none) and
+    // its address is still there under sysvinit, which configures no network.
+    const nic = /IP-Config: (\w+) complete/.exec(g.console)?.[1];
+    assert.ok(nic, 'DHCP in the initramfs');
+    assert.not.match(g.console, /Network device did not appear|no network before the boot stage/);
+    assert.match((await g.sh(`ip -4 -o addr show dev ${nic}`)).out, / inet 10\.0\.2\.15\/24 /);
 
     // /dev is the root's own directory, and the tty really is read-only.
     assert.is.not((await g.sh('findmnt /dev')).code, 0, '/dev is not a mount');

@@ -12,7 +12,6 @@ export interface Board {
   disk: string;
   diskModules: string[];
   netModules: string[];
-  netIface: string;
   rootSizeMiB: number;
   rootFs: 'ext4';
   rwSizeMiB: number;
@@ -30,6 +29,7 @@ export interface Board {
   remote: string | null;
   persistent: string[];
   clientState: string | null;
+  extraModuleDirs: string[]; // kernel module directories kept beyond a router's own (board/kernel-modules.ts)
 }
 
 // SCRATCH: where the scratch space lives. A partition of DISK (RW_SIZE_MIB);
@@ -64,6 +64,16 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     }
     return list;
   };
+  // Relative to the kernel's module tree (/lib/modules/RELEASE/kernel).
+  const moduleDirs = () => {
+    const list = words(get('EXTRA_MODULE_DIRS'));
+    for (const d of list) {
+      if (!/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/.test(d) || d.split('/').includes('..')) {
+        diagnostics.push({ file, line: line('EXTRA_MODULE_DIRS'), message: `EXTRA_MODULE_DIRS: "${d}" is not a directory under /lib/modules/RELEASE/kernel (such as drivers/watchdog)` });
+      }
+    }
+    return list;
+  };
   const rwFs = oneOf(get('RW_FS'), ['ext2', 'ext3', 'ext4'] as const);
   const init = oneOf(get('INIT'), ['systemd', 'sysvinit'] as const);
   const dev = oneOf(get('DEV'), ['devtmpfs', 'static'] as const);
@@ -93,7 +103,6 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     disk: get('DISK'),
     diskModules: words(get('DISK_MODULES')),
     netModules: words(get('NET_MODULES')),
-    netIface: get('NET_IFACE'),
     rootSizeMiB: size('ROOT_SIZE_MIB', 256),
     rootFs: 'ext4',
     rwSizeMiB: size('RW_SIZE_MIB', 8),
@@ -111,8 +120,9 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     remote: get('REMOTE') || null,
     persistent: paths('PERSISTENT'),
     clientState: get('CLIENTSTATE') || null,
+    extraModuleDirs: moduleDirs(),
   };
-  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'NET_IFACE', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE']);
+  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE', 'EXTRA_MODULE_DIRS']);
   for (const [key, v] of vars.values) if (!known.has(key)) diagnostics.push({ file, line: v.line, message: `unknown key ${key}` });
   return { board: diagnostics.length === 0 ? board : null, diagnostics };
 }

@@ -109,8 +109,10 @@ export async function flash(opts: FlashOptions): Promise<number> {
   await runChecked('partx', ['-u', disk]);
   await waitFor(layout.partitions.map((p) => partitionPath(disk, p.number)));
   const part = (role: Role) => partitionPath(disk, (layout.partitions.find((p) => p.role === role) as { number: number }).number);
-  // extlinux 6.04 reads neither 64bit nor metadata_csum ext4.
-  await runChecked('mkfs.ext4', ['-q', '-F', '-L', 'roroot-root', '-O', '^64bit,^metadata_csum', '-d', opts.rootfs, part('root')], { timeoutSec: 1800 });
+  // extlinux 6.04 reads neither 64bit nor metadata_csum ext4. -T default:
+  // mke2fs makes a root under 512 MiB a "small" filesystem (1 KiB blocks,
+  // an inode per 4 KiB: 25 MiB of inode tables for a router-sized root).
+  await runChecked('mkfs.ext4', ['-q', '-F', '-L', 'roroot-root', '-T', 'default', '-O', '^64bit,^metadata_csum', '-d', opts.rootfs, part('root')], { timeoutSec: 1800 });
   say(`flash: root filesystem written (${Math.round((Date.now() - t0) / 1000)} s)`);
   if (hasRole(layout, 'scratch')) await runChecked(`mkfs.${board.rwFs}`, ['-q', '-F', '-L', 'roroot-rw', part('scratch')]);
   if (hasRole(layout, 'swap')) await runChecked('mkswap', ['-L', 'roroot-swap', part('swap')]);

@@ -71,6 +71,10 @@ export function diskSettings(board: Board, layout: Layout): Partial<Record<Key, 
   return { ...device, RW_FSTYPE: board.rwFs };
 }
 
+// ip=dhcp names no interface: the initramfs's network hook (roroot-net)
+// takes the first Ethernet device. A name on the command line was a guess
+// at what udev would call the NIC (eth0 or ens2?), and a wrong guess cost
+// the boot 180 s of waiting and its network.
 export function extlinuxConf(board: Board, layout: Layout, kernel: string, initrd: string): string {
   const port = /^ttyS([0-9])$/.exec(board.console)?.[1] ?? '0';
   return [
@@ -81,7 +85,7 @@ export function extlinuxConf(board: Board, layout: Layout, kernel: string, initr
     'LABEL roroot',
     `  KERNEL ${kernel}`,
     `  INITRD ${initrd}`,
-    `  APPEND root=${partuuid(layout, 'root')} ro console=${board.console},${board.consoleSpeed} ip=:::::${board.netIface}:dhcp init=/sbin/roroot-init`,
+    `  APPEND root=${partuuid(layout, 'root')} ro console=${board.console},${board.consoleSpeed} ip=dhcp init=/sbin/roroot-init`,
     '',
   ].join('\n');
 }

@@ -23,3 +23,12 @@ export function loadBoard(nameOrPath: string, say: (l: string) => void): Board |
   say(`board: no profile ${nameOrPath} (looked in ${files.join(', ')})`);
   return null;
 }
+
+// For the image builder and the QEMU tools, which cannot go on without
+// the board: its problems, if any, as one error.
+export function requireBoard(nameOrPath: string): Board {
+  const problems: string[] = [];
+  const board = loadBoard(nameOrPath, (line) => problems.push(line));
+  if (!board) throw new Error(problems.join('\n'));
+  return board;
+}

@@ -8,7 +8,8 @@ import { NfsServer } from '../../board/nfs-server';
 import { DEFAULT_CACHE, rootfsTarball } from '../../board/rootfs';
 import { parseRwtab } from '../../init/config/rwtab';
 import { LoopDisk } from '../support/loop-disk';
-import { writeReport, type Results } from './report';
+import { PHASES, stepSamples, timeline, type StageRecord, type Timeline } from './guest-timeline';
+import { writeReport, type PhaseRow, type Results } from './report';
 import { populateRwtab } from './rwtab-tree';
 import { difference, figure, ratio, type Figure } from './stats';
 import { syntheticMaster } from './synthetic-master';
@@ -89,18 +90,25 @@ function rwtabWorkload(tree: string, scratch: LoopDisk): Results['rwtab'] {
   return { roroot_ms: roFig, peer_ms: peerFig, ratio: ratio(roFig, peerFig), rss_kib: r.roroot.rssKiB };
 }
 
-// The master copy of the reference image, read from its root partition.
-function referenceMaster(work: string): { dir: string; files: number; bytes: number } {
+// The reference image's root partition: its master copy, and its used
+// space two ways: every block the filesystem has in use (files,
+// directories, inode tables, journal: what the root needs of its
+// partition, counted as the issue's 839 MiB was) and what df shows (the
+// files and directories alone).
+function referenceImage(work: string): { master: { dir: string; files: number; bytes: number }; usedMiB: number; dfUsedMiB: number } {
   const image = join(repo, 'build/image/qemu-x86_64.img');
   const disk = execFileSync('losetup', ['--find', '--show', '--partscan', '--read-only', image], { encoding: 'utf8' }).trim();
   const dir = join(work, 'reference-master');
   try {
     sh('partx', ['-u', disk]);
-    sh('unshare', ['--mount', '--propagation', 'private', 'sh', '-euc', `m=$(mktemp -d); mount -o ro ${disk}p1 $m; cp -a $m/var/lib/roroot/volatile.ini ${dir}; umount $m`]);
+    const df = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-euc', `m=$(mktemp -d); mount -o ro ${disk}p1 $m; cp -a $m/var/lib/roroot/volatile.ini ${dir}; df -B1 --output=used $m | tail -1; umount $m`], { encoding: 'utf8' });
+    const sb = execFileSync('dumpe2fs', ['-h', `${disk}p1`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)$`, 'm').exec(sb)?.[1] ?? NaN);
+    const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
+    return { master: { dir, ...treeSize(dir) }, usedMiB: mib((field('Block count') - field('Free blocks')) * field('Block size')), dfUsedMiB: mib(Number(df.trim())) };
   } finally {
     sh('losetup', ['-d', disk]);
   }
-  return { dir, ...treeSize(dir) };
 }
 
 function treeSize(dir: string): { files: number; bytes: number } {
@@ -133,41 +141,109 @@ function startup(tree: string): { bundle: Figure; bare: Figure; bareRssMiB: Figu
   return { bundle: figure(r.bundle.ms), bare: figure(r.bare.ms), bareRssMiB: figure(r.bare.rssKiB.map((k) => k / 1024)) };
 }
 
-// Power-on to `login:` and the boot stage's own figure, alternating the
-// roroot image and the same image without roroot (board/plain-image.ts).
+// One boot of an image (a qcow2 overlay of it) to its login prompt, and
+// where that boot's time went (guest-timeline.ts), from the guest's kernel
+// log, its clock and, with roroot, its boot record.
+async function bootTimeline(work: string, kind: 'roroot' | 'plain', nfs: NfsServer): Promise<Timeline> {
+  const g = Guest.boot({ disk: overlay(work, kind), format: 'qcow2', memMiB: 256, nfsPort: nfs.port });
+  try {
+    const loginMs = await g.login();
+    const prompt = g.started + loginMs;
+    const [uptime, epochMs] = (await g.sh('cut -d" " -f1 /proc/uptime; date +%s%3N')).out.trim().split('\n').map(Number);
+    const uptimeMs = uptime * 1000;
+    const clock = { loginMs, uptimeAtPromptMs: uptimeMs - (Date.now() - prompt), bootEpochMs: epochMs - uptimeMs };
+    // Only the landmark lines cross the serial console (all of dmesg takes seconds).
+    const dmesg = (await g.sh("dmesg | grep -E 'Run /init|EXT4-fs|systemd\\[1\\]' | head -n 8")).out;
+    let record: StageRecord | null = null;
+    if (kind === 'roroot') {
+      const out = (await g.sh('roroot status --json')).out;
+      record = (JSON.parse(out.slice(out.indexOf('{'))) as { lastBoot: StageRecord }).lastBoot;
+    }
+    await g.poweroff();
+    return timeline(dmesg, clock, record);
+  } finally {
+    g.kill();
+  }
+}
+
+function overlay(work: string, kind: 'roroot' | 'plain'): string {
+  const image = join(repo, `build/image/qemu-x86_64${kind === 'plain' ? '-plain' : ''}.img`);
+  const disk = join(work, `${kind}.qcow2`);
+  rmSync(disk, { force: true });
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image, '-F', 'raw', disk]);
+  return disk;
+}
+
+// Does the roroot image reach its login prompt in this much guest RAM? A
+// kernel panic (out of memory in the initramfs) ends the boot at once.
+async function reachesLogin(work: string, nfs: NfsServer, memMiB: number): Promise<boolean> {
+  const g = Guest.boot({ disk: overlay(work, 'roroot'), format: 'qcow2', memMiB, nfsPort: nfs.port });
+  let tail = ''; // a chunk may end inside the message
+  g.onOutput((chunk) => {
+    tail = (tail + chunk).slice(-256);
+    if (tail.includes('Kernel panic - not syncing')) g.kill();
+  });
+  try {
+    await g.login();
+    await g.poweroff();
+    return true;
+  } catch (err) {
+    say(`guest ${memMiB} MiB: ${(err as Error).message.split('\n')[0]}`);
+    return false;
+  } finally {
+    g.kill();
+  }
+}
+
+// Power-on to `login:`, phase by phase, alternating the roroot image and
+// the same image without roroot (board/plain-image.ts); then the smallest
+// guest RAM that still reaches login, in 16 MiB steps down from the 256 MiB
+// those boots had, to the first that does not.
 async function guestWorkload(work: string): Promise<Results['guest']> {
   const runs = Number(args['guest-runs']);
   const nfs = await NfsServer.start(join(work, 'nfs'));
-  const login: Record<'roroot' | 'plain', number[]> = { roroot: [], plain: [] };
-  const stage: number[] = [];
+  const boots: Record<'roroot' | 'plain', Timeline[]> = { roroot: [], plain: [] };
+  const memory: { mib: number; login: boolean }[] = [];
   try {
     for (let i = 0; i < runs; i++) {
       for (const kind of ['roroot', 'plain'] as const) {
-        const image = join(repo, `build/image/qemu-x86_64${kind === 'plain' ? '-plain' : ''}.img`);
-        const disk = join(work, `${kind}.qcow2`);
-        rmSync(disk, { force: true });
-        execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image, '-F', 'raw', disk]);
-        const g = Guest.boot({ disk, format: 'qcow2', memMiB: 256, nfsPort: nfs.port });
-        try {
-          const ms = await g.login();
-          login[kind].push(ms / 1000);
-          if (kind === 'roroot') {
-            const out = (await g.sh('roroot status --json')).out;
-            stage.push((JSON.parse(out.slice(out.indexOf('{'))) as { lastBoot: { totalMs: number } }).lastBoot.totalMs);
-          }
-          say(`guest ${kind} run ${i + 1}: login after ${(ms / 1000).toFixed(1)} s`);
-          await g.poweroff();
-        } finally {
-          g.kill();
-        }
+        const tl = await bootTimeline(work, kind, nfs);
+        boots[kind].push(tl);
+        say(`guest ${kind} run ${i + 1}: login after ${(tl.loginMs / 1000).toFixed(1)} s${tl.stage ? `, boot stage ${Math.round(tl.stage.totalMs)} ms` : ''}`);
       }
+    }
+    for (let mib = 240; mib >= 16; mib -= 16) {
+      const login = await reachesLogin(work, nfs, mib);
+      memory.push({ mib, login });
+      say(`guest ${mib} MiB: ${login ? 'login' : 'no login'}`);
+      if (!login) break;
     }
   } finally {
     await nfs.stop();
   }
-  const roFig = figure(login.roroot);
-  const plainFig = figure(login.plain);
-  return { boot_stage_ms: figure(stage), login_s_roroot: roFig, login_s_plain: plainFig, login_ratio: ratio(roFig, plainFig) };
+  const seconds = (tls: Timeline[]) => figure(tls.map((t) => t.loginMs / 1000));
+  const roFig = seconds(boots.roroot);
+  const plainFig = seconds(boots.plain);
+  const stages = boots.roroot.map((t) => t.stage as StageRecord);
+  return {
+    boot_stage_ms: figure(stages.map((s) => s.totalMs)),
+    login_s_roroot: roFig,
+    login_s_plain: plainFig,
+    login_ratio: ratio(roFig, plainFig),
+    min_mem_mib: memory.filter((m) => m.login).pop()?.mib ?? 256,
+    memory_tried: memory,
+    phases: phaseFigures(boots),
+    steps: stepSamples(stages).map((row) => ({ label: row.label, ms: figure(row.ms) })),
+  };
+}
+
+// Median per phase, both images (a phase the image has not: null).
+function phaseFigures(boots: Record<'roroot' | 'plain', Timeline[]>): PhaseRow[] {
+  const phase = (kind: 'roroot' | 'plain', pick: (t: Timeline) => number | null) => {
+    const ms = boots[kind].map(pick).filter((v): v is number => v !== null);
+    return ms.length > 0 ? figure(ms) : null;
+  };
+  return PHASES.map(({ name, ms }) => ({ name, roroot: phase('roroot', ms), plain: phase('plain', ms) }));
 }
 
 async function main() {
@@ -186,10 +262,10 @@ async function main() {
     disks.push(scratch);
 
     const rwtab = rwtabWorkload(tree, scratch);
-    const reference = referenceMaster(work);
+    const reference = referenceImage(work);
     const synthetic = join(work, 'synthetic-master');
     syntheticMaster(synthetic, 3000, 45 * 1024 * 1024);
-    const seed004 = [seed004Workload(tree, scratch, reference.dir, 'reference image volatile.ini'), seed004Workload(tree, scratch, synthetic, 'synthetic')];
+    const seed004 = [seed004Workload(tree, scratch, reference.master.dir, 'reference image volatile.ini'), seed004Workload(tree, scratch, synthetic, 'synthetic')];
     const start = startup(tree);
     const results: Results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), date: new Date().toISOString() },
@@ -202,6 +278,7 @@ async function main() {
       startup_ms: start.bundle,
       node_ms: start.bare,
       startup_overhead_ms: difference(start.bundle, start.bare),
+      image: { used_mib: reference.usedMiB, df_used_mib: reference.dfUsedMiB },
       guest: args['guest-runs'] > 0 ? await guestWorkload(work) : null,
       seconds: 0,
     };

@@ -41,7 +41,7 @@ t('refuses the disk that holds the running root (asked without --yes, so nothing
 });
 
 t('refuses a partition and a disk with a mounted partition; without --yes shows the plan and writes nothing', () => {
-  const disk = LoopDisk.create(join(dir, 'disk.img'), 2000, [8, 0]);
+  const disk = LoopDisk.create(join(dir, 'disk.img'), 600, [8, 0]);
   try {
     const r1 = flash(disk.partition(1), '--yes');
     assert.is(r1.status, 2);
@@ -53,7 +53,7 @@ t('refuses a partition and a disk with a mounted partition; without --yes shows 
     const before = sum(disk.image);
     const r3 = flash(disk.device);
     assert.is(r3.status, 1);
-    assert.match(r3.stdout, /  \/dev\/loop\d+p1  root     1800 MiB\n  \/dev\/loop\d+p2  scratch  64 MiB\n  \/dev\/loop\d+p3  swap     32 MiB\n/);
+    assert.match(r3.stdout, /  \/dev\/loop\d+p1  root     448 MiB\n  \/dev\/loop\d+p2  scratch  64 MiB\n  \/dev\/loop\d+p3  swap     32 MiB\n/);
     assert.match(r3.stdout, /EVERYTHING ON \/dev\/loop\d+ WILL BE LOST\. Run again with --yes/);
     assert.is(sum(disk.image), before, 'not a byte written');
   } finally {
@@ -87,15 +87,17 @@ t('refuses a disk with something stacked on a partition, or active swap on one, 
 });
 
 t('with --yes: the layout, the root filled from the tree with the per-disk files, extlinux in the MBR', () => {
-  const disk = LoopDisk.create(join(dir, 'disk.img'), 1950, [1]);
+  const disk = LoopDisk.create(join(dir, 'disk.img'), 600, [1]);
   try {
     const r = flash(disk.device, '--yes');
     assert.is(r.status, 0, r.stdout + r.stderr);
     const dump = execFileSync('sfdisk', ['--dump', disk.device], { encoding: 'utf8' });
     const id = /label-id: 0x([0-9a-f]{8})/.exec(dump)?.[1] as string;
-    assert.match(dump, /p1 : start=\s*2048, size=\s*3686400, type=83, bootable/);
+    assert.match(dump, /p1 : start=\s*2048, size=\s*917504, type=83, bootable/);
     assert.match(dump, /p2 : start=\s*\d+, size=\s*131072, type=83/);
     assert.match(dump, /p3 : start=\s*\d+, size=\s*65536, type=82/);
+    // 4 KiB blocks: mke2fs made a root under 512 MiB a "small" filesystem of 1 KiB blocks.
+    assert.match(execFileSync('dumpe2fs', ['-h', disk.partition(1)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }), /^Block size:\s+4096$/m);
     const cat = (p: string) => execFileSync('debugfs', ['-R', `cat ${p}`, disk.partition(1)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     assert.match(cat('/etc/fstab'), new RegExp(`PARTUUID=${id}-01 / ext4 ro,errors=remount-ro 0 1\\nPARTUUID=${id}-03 none swap sw 0 0`));
     assert.is(cat('/etc/roroot.conf'), `VOLATILE=/tmp\nRW_DEVICE=PARTUUID=${id}-02\nRW_FSTYPE=ext2\n`);

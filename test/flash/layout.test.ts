@@ -24,11 +24,11 @@ t('a static /dev needs sysvinit: systemd mounts devtmpfs over it', () => {
   const file = join(__dirname, '../../../board/qemu-static-dev.conf');
   const { board: b, diagnostics } = parseBoard('x', 'x.conf', readFileSync(file, 'utf8').replace('INIT=sysvinit', 'INIT=systemd'));
   assert.is(b, null);
-  assert.equal(diagnostics.map((d) => `${d.line}: ${d.message}`), ['25: DEV=static: needs INIT=sysvinit (systemd mounts devtmpfs on /dev itself)']);
+  assert.equal(diagnostics.map((d) => `${d.line}: ${d.message}`), ['27: DEV=static: needs INIT=sysvinit (systemd mounts devtmpfs on /dev itself)']);
 });
 
 t('a bad profile is reported key by key', () => {
-  const { board: b, diagnostics } = parseBoard('x', 'x.conf', 'DISK=sda\nRW_FS=xfs\nROOT_SIZE_MIB=big\nEXTRA=1\n');
+  const { board: b, diagnostics } = parseBoard('x', 'x.conf', 'DISK=sda\nRW_FS=xfs\nROOT_SIZE_MIB=big\nEXTRA=1\nEXTRA_MODULE_DIRS="drivers/watchdog /lib/modules ../x"\n');
   assert.is(b, null);
   const messages = diagnostics.map((d) => d.message);
   assert.ok(messages.includes('RW_FS: expected ext2, ext3 or ext4, got "xfs"'));
@@ -36,24 +36,28 @@ t('a bad profile is reported key by key', () => {
   assert.ok(messages.includes('ROOT_SIZE_MIB: expected a size in MiB of at least 256, got "big"'));
   assert.ok(messages.includes('CONSOLE is missing'));
   assert.ok(messages.includes('unknown key EXTRA'));
+  assert.equal(
+    diagnostics.filter((d) => d.message.startsWith('EXTRA_MODULE_DIRS')).map((d) => `${d.line}: ${d.message}`),
+    ['5: EXTRA_MODULE_DIRS: "/lib/modules" is not a directory under /lib/modules/RELEASE/kernel (such as drivers/watchdog)', '5: EXTRA_MODULE_DIRS: "../x" is not a directory under /lib/modules/RELEASE/kernel (such as drivers/watchdog)'],
+  );
 });
 
 t('pc-router: root (bootable), scratch, swap; PARTUUIDs from the disk id', () => {
   const b = board('pc-router');
   const layout = layoutFor(b, 'c0ffee00');
-  assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xc0ffee00\n1: size=1800MiB, type=L, bootable\n2: size=64MiB, type=L\n3: size=32MiB, type=S\n');
-  assert.is(layout.minDiskMiB, 1 + 1800 + 64 + 32);
+  assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xc0ffee00\n1: size=448MiB, type=L, bootable\n2: size=64MiB, type=L\n3: size=32MiB, type=S\n');
+  assert.is(layout.minDiskMiB, 1 + 448 + 64 + 32);
   assert.is(fstabFor(b, layout), '# Written by roroot flash for this disk. / is read-only: see roroot(8).\nPARTUUID=c0ffee00-01 / ext4 ro,errors=remount-ro 0 1\nPARTUUID=c0ffee00-03 none swap sw 0 0\n');
   assert.match(
     extlinuxConf(b, layout, '/boot/vmlinuz-6.1', '/boot/initrd.img-6.1'),
-    /SERIAL 0 115200\n[\s\S]*APPEND root=PARTUUID=c0ffee00-01 ro console=ttyS0,115200 ip=:::::eth0:dhcp init=\/sbin\/roroot-init\n/,
+    /SERIAL 0 115200\n[\s\S]*APPEND root=PARTUUID=c0ffee00-01 ro console=ttyS0,115200 ip=dhcp init=\/sbin\/roroot-init\n/,
   );
 });
 
 t('qemu-fleet: one root partition, fsck pass 0, the scratch is a disk of its own', () => {
   const b = board('qemu-fleet');
   const layout = layoutFor(b, 'f1ee7000');
-  assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xf1ee7000\n1: size=1800MiB, type=L, bootable\n');
+  assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xf1ee7000\n1: size=448MiB, type=L, bootable\n');
   assert.match(fstabFor(b, layout), /\nPARTUUID=f1ee7000-01 \/ ext4 ro,errors=remount-ro 0 0\n$/);
   assert.equal(diskSettings(b, layout), { RW_DEVICE: '/dev/vdb', RW_FSTYPE: 'ext4' });
   const tmpfs = { ...b, scratch: { kind: 'tmpfs' as const } };
@@ -68,8 +72,8 @@ t('a shared root refuses what would live on its read-only disk', () => {
   assert.equal(
     diagnostics.map((d) => `${d.line}: ${d.message}`),
     [
-      '16: SCRATCH=partition: a shared root disk is read-only, the scratch must be a disk of its own or tmpfs',
-      '18: SWAP_SIZE_MIB: must be 0 with ROOT_SHARED=yes (no partition of one machine on a shared disk)',
+      '18: SCRATCH=partition: a shared root disk is read-only, the scratch must be a disk of its own or tmpfs',
+      '20: SWAP_SIZE_MIB: must be 0 with ROOT_SHARED=yes (no partition of one machine on a shared disk)',
     ],
   );
   assert.ok(parseBoard('x', 'x.conf', text.replace('SCRATCH=partition', 'SCRATCH=sdb')).diagnostics.some((d) => d.message === 'SCRATCH: expected partition, tmpfs or a /dev path (a disk of its own), got "sdb"'));
