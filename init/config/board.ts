@@ -13,6 +13,7 @@ export interface Board {
   diskModules: string[];
   netModules: string[];
   netIface: string;
+  eraseBlockMiB: number;
   rootSizeMiB: number;
   rootFs: 'ext4';
   rwSizeMiB: number;
@@ -56,6 +57,15 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     if (!(n >= min)) bad(key, `a size in MiB of at least ${min}`);
     return n;
   };
+  // Flash storage erases and rewrites whole blocks (SD/CF allocation units,
+  // typically 4 MiB): a cut while one is rewritten can damage any sector in
+  // it, so no partition may share one with the root.
+  const eraseBlock = (): number => {
+    const m = /^([0-9]+)MiB$/.exec(get('ERASE_BLOCK'));
+    const n = m ? Number(m[1]) : NaN;
+    if (!(n >= 1 && n <= 256 && (n & (n - 1)) === 0)) bad('ERASE_BLOCK', 'a power of two from 1MiB to 256MiB');
+    return n;
+  };
   const paths = (key: string) => {
     const list = words(get(key));
     for (const p of list) {
@@ -94,6 +104,7 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     diskModules: words(get('DISK_MODULES')),
     netModules: words(get('NET_MODULES')),
     netIface: get('NET_IFACE'),
+    eraseBlockMiB: eraseBlock(),
     rootSizeMiB: size('ROOT_SIZE_MIB', 256),
     rootFs: 'ext4',
     rwSizeMiB: size('RW_SIZE_MIB', 8),
@@ -112,7 +123,7 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     persistent: paths('PERSISTENT'),
     clientState: get('CLIENTSTATE') || null,
   };
-  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'NET_IFACE', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE']);
+  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'NET_IFACE', 'ERASE_BLOCK', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE']);
   for (const [key, v] of vars.values) if (!known.has(key)) diagnostics.push({ file, line: v.line, message: `unknown key ${key}` });
   return { board: diagnostics.length === 0 ? board : null, diagnostics };
 }
