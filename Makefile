@@ -138,6 +138,10 @@ SEED ?= 1
 # on the layout of before ERASE_BLOCK (partitions on 1 MiB boundaries, the
 # scratch in the root's last erase block).
 CONTROL_CUTS ?= 0
+# The storage model (README): flush-ignored's horizon, the erase block.
+HORIZON_MIB ?= 32
+HORIZON_S ?= 5
+ERASE_BLOCK_MIB ?= 4
 MISALIGNED_IMAGE := build/image/qemu-x86_64-misaligned.img
 build/powercut/qemu-x86_64-misaligned.conf: board/qemu-x86_64.conf
 	@mkdir -p $(dir $@)
@@ -148,7 +152,8 @@ POWERCUT_IMAGES := $(IMAGE) $(PLAIN_IMAGE) $(if $(filter-out 0,$(CONTROL_CUTS))$
 build/powercut/main.js: node_modules/.installed $(wildcard test/powercut/*.ts) $(TEST_SUPPORT)
 	$(ESBUILD) test/powercut/main.ts --bundle --platform=node --target=node20 --packages=external --outfile=$@ --log-level=warning
 powercut: host-deps image-deps $(POWERCUT_IMAGES) build/powercut/main.js
-	node build/powercut/main.js --cuts $(CUTS) --boots $(BOOTS) --recuts $(RECUTS) --scenario $(SCENARIO) --policy $(POLICY) --system $(SYSTEM) --seed $(SEED) --control-cuts $(CONTROL_CUTS)
+	node build/powercut/main.js --cuts $(CUTS) --boots $(BOOTS) --recuts $(RECUTS) --scenario $(SCENARIO) --policy $(POLICY) --system $(SYSTEM) --seed $(SEED) --control-cuts $(CONTROL_CUTS) \
+	  --horizon-mib $(HORIZON_MIB) --horizon-s $(HORIZON_S) --erase-block-mib $(ERASE_BLOCK_MIB)
 # One crash state of the last campaign again (K and SEED from the report).
 powercut-replay: host-deps image-deps build/powercut/main.js
 	node build/powercut/main.js --replay --system $(SYSTEM) --scenario $(SCENARIO) --policy $(POLICY) --k $(K) --seed $(SEED) $(if $(IMAGE_OUT),--image-out $(IMAGE_OUT)) $(if $(BOOT),--boot) $(if $(RECUT),--recut)

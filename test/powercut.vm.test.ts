@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { campaign, type SystemResult } from './powercut/campaign';
-import { STORAGE } from './powercut/crash-state';
+import { STORAGE, type Policy } from './powercut/crash-state';
 import { writeReport } from './powercut/report';
 import { SCENARIOS } from './powercut/scenarios';
 
@@ -22,16 +22,18 @@ let results: SystemResult[];
 
 t.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'roroot-powercut-'));
-  const run = { scenarios: [...SCENARIOS], policies: ['torn', 'flush-ignored'] as const, cuts: 48, boots: 1, recuts: 0 };
+  const policies: Policy[] = ['torn', 'flush-ignored'];
+  const run = { scenarios: [...SCENARIOS], policies, cuts: 48, boots: 1, recuts: 0 };
   results = await campaign({
     work: dir,
     images: { image: join(repo, 'build/image/qemu-x86_64.img'), plainImage: join(repo, 'build/image/qemu-x86_64-plain.img'), misalignedImage: '', work: dir },
     runs: [
-      { system: 'roroot-stale', ...run, policies: [...run.policies] },
-      { system: 'baseline', ...run, policies: [...run.policies] },
+      { system: 'roroot-stale', ...run },
+      { system: 'baseline', ...run },
     ],
     seed: Date.now() % 100000,
     storage: STORAGE,
+    tier1Workers: null,
     say: (line) => process.stdout.write(`  ${line}\n`),
   });
   writeReport(dir, { command: 'test/powercut.vm.test.ts', date: new Date().toISOString(), machine: 'make test', seed: 0, minutes: 0, storage: STORAGE }, results);

@@ -34,6 +34,7 @@ export interface CampaignOptions {
   runs: Run[];
   seed: number;
   storage: Storage;
+  tier1Workers: { script: string; count: number } | null; // see tier1.ts
   say: (line: string) => void;
 }
 
@@ -82,8 +83,8 @@ async function runSystem(run: Run, o: CampaignOptions): Promise<SystemResult> {
     const rec = await recordOrRetry(system, dir, nfs, o.say);
     const requests = loadRequests(join(dir, REQUESTS));
     const part = rootPartition(system.image);
-    const t1 = await tier1({ system, rec, requests, dir, part, scenarios: run.scenarios, policies: run.policies, cuts: run.cuts, seed: o.seed, storage: o.storage });
-    o.say(`${system.name}: tier 1: ${t1.stats.states} states in ${t1.stats.seconds.toFixed(1)} s (${Math.round(t1.stats.per_minute)}/min; ${t1.stats.judged} judged, ${t1.stats.dpkg_runs} dpkg runs)`);
+    const t1 = await tier1({ system, rec, requests, dir, part, scenarios: run.scenarios, policies: run.policies, cuts: run.cuts, seed: o.seed, storage: o.storage, workers: o.tier1Workers });
+    o.say(`${system.name}: tier 1: ${t1.stats.states} states in ${t1.stats.seconds.toFixed(1)} s (${Math.round(t1.stats.per_minute)}/min, ${t1.stats.setup_seconds.toFixed(1)} s of it setting up; ${t1.stats.judged} judged, ${t1.stats.dpkg_runs} dpkg runs, ${t1.stats.workers} workers)`);
     for (const row of t1.rows.filter((r) => r.scenario === 'nfs')) {
       row.acked_records = rec.acked;
       row.acked_records_lost = rec.missing.length;
@@ -126,7 +127,7 @@ async function runSystem(run: Run, o: CampaignOptions): Promise<SystemResult> {
       const s = await secondCut({ ...input, window: c.window, policy, seed: c.seed, recDir: dir, storage: o.storage }, r.boot);
       if (!s) continue;
       count(row, 'second_cuts', s.window);
-      const bad = [...damage(s.result, system.roroot), ...(s.boot.loginMs === null ? ['no login'] : []), ...s.boot.problems];
+      const bad = [...damage(s.result, system.roroot && !s.inside), ...(s.boot.loginMs === null ? ['no login'] : []), ...s.boot.problems];
       if (bad.length > 0) {
         count(row, 'second_cuts_damaged', s.window);
         row.findings.push({ system: system.name, scenario, policy, k: c.k, seed: c.seed, tier: 2, window: s.window, what: `second cut K=${s.k} seed=${s.seed}: ${bad.join(' | ')}`, recut: true });

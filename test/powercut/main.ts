@@ -12,9 +12,10 @@ import { RootChecker, rootPartition, type RootResult } from './root-check';
 import { damage } from './rows';
 import { SCENARIOS, type Scenario } from './scenarios';
 import { RECUT, recutDir, secondState, stateImage } from './second-cut';
-import { recordingDir, SYSTEMS, system as systemFor, type SystemName } from './systems';
+import { recordingDir, SYSTEMS, systemOn, type SystemName } from './systems';
+import { tier1Worker } from './tier1';
 import { bootState, describeBoot } from './tier2';
-import { inWindow, lastClose, writesBefore } from './windows';
+import { Windows, writesBefore } from './windows';
 
 // make powercut CUTS=N [BOOTS=N] [RECUTS=N] [SCENARIO=a,b] [POLICY=a,b] [SYSTEM=a,b] [CONTROL_CUTS=N]
 //   a campaign; powercut-report.{json,md,svg} in --out.
@@ -46,6 +47,8 @@ const args = minimist(process.argv.slice(2), {
     'misaligned-image': join(repo, 'build/image/qemu-x86_64-misaligned.img'),
   },
 });
+// Absolute: the NFS server is given paths under it.
+args.work = resolve(args.work);
 const say = (line: string) => process.stdout.write(`powercut: ${line}\n`);
 
 function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
@@ -66,8 +69,9 @@ async function main(): Promise<number> {
   // The control: erase-block cuts where the scratch is written hardest.
   if (control > 0) runs.push({ system: 'roroot-misaligned', scenarios: ['boot', 'log-storm'], policies: ['erase-block'], cuts: control, boots: 0, recuts: 0 });
   const images = { image: args.image, plainImage: args['plain-image'], misalignedImage: args['misaligned-image'], work: args.work };
-  const results = await campaign({ work: args.work, images, runs, seed: Number(args.seed), storage, say });
-  const command = `make powercut CUTS=${args.cuts} BOOTS=${args.boots} RECUTS=${args.recuts} SCENARIO=${scenarios.join(',')} POLICY=${policies.join(',')} SYSTEM=${systems.join(',')} SEED=${args.seed}${control ? ` CONTROL_CUTS=${control}` : ''}`;
+  const results = await campaign({ work: args.work, images, runs, seed: Number(args.seed), storage, tier1Workers: { script: __filename, count: cpus().length }, say });
+  const model = storage.horizonBytes === STORAGE.horizonBytes && storage.horizonMs === STORAGE.horizonMs && storage.eraseBlock === STORAGE.eraseBlock ? '' : ` HORIZON_MIB=${args['horizon-mib']} HORIZON_S=${args['horizon-s']} ERASE_BLOCK_MIB=${args['erase-block-mib']}`;
+  const command = `make powercut CUTS=${args.cuts} BOOTS=${args.boots} RECUTS=${args.recuts} SCENARIO=${scenarios.join(',')} POLICY=${policies.join(',')} SYSTEM=${systems.join(',')} SEED=${args.seed}${control ? ` CONTROL_CUTS=${control}` : ''}${model}`;
   writeReport(args.out, { command, date: new Date().toISOString(), machine: `${hostname()}, ${cpus().length} × ${cpus()[0]?.model.trim()}, TCG`, seed: Number(args.seed), minutes: (Date.now() - t0) / 60000, storage }, results);
   for (const r of results) {
     const findings = r.rows.flatMap((w) => w.findings);
@@ -88,13 +92,21 @@ async function replay(name: SystemName, scenario: Scenario, policy: Policy, k: n
   const part = rootPartition(rec.image);
   const first = crashState(requests, k, policy, seed, storage);
   let state: CrashState = first;
-  let window = inWindow(requests, first, part);
+  let windows = new Windows(requests, part);
+  let window = windows.owns(first);
   let base = rec.image;
   let writesBin = join(dir, WRITES);
   let stateRequests = requests;
   const work = join(dir, 'replay');
   mkdirSync(work, { recursive: true });
   try {
+    const checker = new RootChecker(base, part, writesBin, work, 1);
+    let result: RootResult;
+    try {
+      result = await checker.check(first.pieces, checker.keyOf(writesBefore(requests, windows.close(k))));
+    } finally {
+      checker.close();
+    }
     if (args.recut) {
       const rd = recutDir(dir, k, seed);
       stateRequests = loadRequests(join(rd, REQUESTS));
@@ -102,25 +114,25 @@ async function replay(name: SystemName, scenario: Scenario, policy: Policy, k: n
       if (!second) throw new Error(`${rd}: no request before the login prompt to cut`);
       base = stateImage({ base, writesBin, pieces: first.pieces }, join(work, 'first-state.img'));
       writesBin = join(rd, WRITES);
-      window ||= inWindow(stateRequests, second, part);
+      windows = new Windows(stateRequests, part, result.recovery);
+      window ||= windows.owns(second);
       say(`second cut: K=${second.k} seed=${second.seed} of the recovery boot in ${rd}`);
       state = second;
+      const again = new RootChecker(base, part, writesBin, work, 1);
+      try {
+        result = await again.check(state.pieces, again.keyOf(writesBefore(stateRequests, windows.close(state.k))));
+      } finally {
+        again.close();
+      }
     }
-    const checker = new RootChecker(base, part, writesBin, work, 1);
-    let result: RootResult;
-    try {
-      result = await checker.check(state.pieces, checker.keyOf(writesBefore(stateRequests, lastClose(stateRequests, state.k))));
-    } finally {
-      checker.close();
-    }
-    const bad = damage(result, name !== 'baseline');
+    const bad = damage(result, name !== 'baseline' && !windows.inside(state.k));
     say(`${name} ${scenario}/${policy} K=${k} seed=${seed}: ${state.pending} writes at risk at the cut, ${state.lost} lost, ${state.torn} torn, ${state.damaged} erase blocks damaged; ${window ? 'a window\'s cut' : 'outside windows'}; root ${result.verdict}${result.detail ? `: ${result.detail}` : ''}; root bytes ${result.changed ? 'changed' : 'as the last window left them'}${result.packages.length ? `; packages: ${result.packages.join('; ')}` : ''}`);
     if (args['image-out']) {
       stateImage({ base, writesBin, pieces: state.pieces }, args['image-out']);
       say(`crash image: ${args['image-out']}`);
     }
     if (!args.boot) return bad.length > 0 ? 1 : 0;
-    const system = { ...systemFor(name, { image: rec.image, plainImage: rec.image, misalignedImage: rec.image, work: args.work }), image: base };
+    const system = systemOn(name, base);
     const nfs = await NfsServer.start(join(dir, 'nfs'));
     try {
       const r = await bootState({ system, rec, base, writesBin, pieces: state.pieces, k, recovery: result.recovery, scenario, part, nfs, work, keep: false });
@@ -135,10 +147,13 @@ async function replay(name: SystemName, scenario: Scenario, policy: Policy, k: n
   }
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  (err: Error) => {
-    process.stderr.write(`powercut: ${err.stack ?? err.message}\n`);
-    process.exitCode = 2;
-  },
-);
+if (process.env.RORORT_TIER1_WORKER) tier1Worker();
+else {
+  main().then(
+    (code) => (process.exitCode = code),
+    (err: Error) => {
+      process.stderr.write(`powercut: ${err.stack ?? err.message}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -21,7 +21,7 @@ export interface ReportMeta {
 const readOnly = (system: string) => system.startsWith('roroot');
 
 // A cut that left damage a user would mind (rows.ts damage()).
-export const damaged = (c: Cut) => c.verdict === 'errors' || c.packages || (c.changed && readOnly(c.system));
+export const damaged = (c: Cut) => c.verdict === 'errors' || c.packages || c.changed;
 
 // Outside windows, per policy: n cuts, d of them damaged. With none, the
 // per-cut rate is below 3/n at 95% confidence (the rule of three).
@@ -69,17 +69,17 @@ function markdown(meta: ReportMeta, results: SystemResult[]): string {
     '',
     'Bold: what a user minds. Root bytes changed is counted for every system; on the baseline\'s read-write root it is its design, not damage.',
     '',
-    '| system | scenario | policy | cuts | distinct roots | untouched | clean | journal replay only | **repair needed** | **root bytes changed** | **packages damaged** | boots (failed) | second cuts (damaged) | root writes outside a window | acked records (lost) |',
+    '| system | scenario | policy | cuts | untouched | clean | journal replay only | **repair needed** | **root bytes changed** | **packages damaged** | boots (failed) | second cuts (damaged) | distinct roots (all cuts) | root writes outside a window | acked records (lost) |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((w) => `| ${w.system} | ${w.scenario} | ${w.policy} | ${w.cuts} | ${w.states_checked} | ${w.root_untouched} | ${w.root_clean} | ${w.root_journal_replay_only} | **${w.root_repair_needed}** | **${w.root_bytes_changed}** | **${w.packages_damaged}** | ${both(w, 'boots', 'boots_failed', false)} | ${both(w, 'second_cuts', 'second_cuts_damaged', false)} | ${w.root_writes_outside_window} | ${w.acked_records} (${w.acked_records_lost}) |`),
+    ...rows.map((w) => `| ${w.system} | ${w.scenario} | ${w.policy} | ${w.cuts} | ${w.root_untouched} | ${w.root_clean} | ${w.root_journal_replay_only} | **${w.root_repair_needed}** | **${w.root_bytes_changed}** | **${w.packages_damaged}** | ${both(w, 'boots', 'boots_failed', false)} | ${both(w, 'second_cuts', 'second_cuts_damaged', false)} | ${w.states_checked} | ${w.root_writes_outside_window} | ${w.acked_records} (${w.acked_records_lost}) |`),
     '',
     '## Cuts a read-write window owns',
     '',
-    'Inside a window, or after one while the storage still holds its writes (the flush-ignored horizon, an unflushed cache): `window_*` in the JSON.',
+    'Inside a window, or after one while the storage still holds its root writes (the flush-ignored horizon, an unflushed cache): `window_*` in the JSON. Inside a window the root\'s bytes change by design; after one, they should be as it left them.',
     '',
-    '| system | scenario | policy | window cuts | repair needed | root bytes changed | packages damaged | boots (failed) | second cuts (damaged) |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.filter((w) => w.window_cuts + w.window_boots + w.window_second_cuts > 0).map((w) => `| ${w.system} | ${w.scenario} | ${w.policy} | ${w.window_cuts} | ${w.window_root_repair_needed} | ${w.window_root_bytes_changed} | ${w.window_packages_damaged} | ${both(w, 'boots', 'boots_failed', true)} | ${both(w, 'second_cuts', 'second_cuts_damaged', true)} |`),
+    '| system | scenario | policy | window cuts | untouched | clean | journal replay only | repair needed | root bytes changed | packages damaged | boots (failed) | second cuts (damaged) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.filter((w) => w.window_cuts + w.window_boots + w.window_second_cuts > 0).map((w) => `| ${w.system} | ${w.scenario} | ${w.policy} | ${w.window_cuts} | ${w.window_root_untouched} | ${w.window_root_clean} | ${w.window_root_journal_replay_only} | ${w.window_root_repair_needed} | ${w.window_root_bytes_changed} | ${w.window_packages_damaged} | ${both(w, 'boots', 'boots_failed', true)} | ${both(w, 'second_cuts', 'second_cuts_damaged', true)} |`),
     '',
     '## Per-cut bound, outside windows',
     '',
@@ -121,7 +121,7 @@ const PHASE_COLOUR: Record<string, string> = { boot: '#eeeeee', idle: '#fafafa',
 function worst(c: Cut): string {
   if (c.verdict === 'errors') return 'repair needed';
   if (c.packages) return 'packages damaged';
-  if (c.changed && readOnly(c.system)) return 'bytes changed';
+  if (c.changed) return 'bytes changed';
   return c.verdict;
 }
 

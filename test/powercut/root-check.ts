@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clip, type Piece } from './crash-state';
 import { Corrupt, Ext4, type Read } from './ext4';
@@ -67,6 +67,7 @@ export class RootChecker {
   private readonly data: PieceData;
   private readonly content: RootContent;
   private readonly packages: PackageCheck;
+  private readonly flashed: string; // what a copy as flashed is a copy of
   checked = 0; // states judged, after de-duplication
 
   get dpkgRuns(): number {
@@ -82,9 +83,18 @@ export class RootChecker {
   ) {
     const mib = 1024 * 1024;
     if (part.start % mib || part.size % mib) throw new Error('the root partition is not MiB-aligned');
+    // A copy left as flashed by the last checker of the same root is taken
+    // again (its .flashed file names that root); any other is made anew.
+    const st = statSync(base);
+    this.flashed = `${base} ${st.size} ${st.mtimeMs} ${part.start} ${part.size}\n`;
     for (let i = 0; i < slots; i++) {
       const copy = join(work, `root-${i}.img`);
-      run('dd', [`if=${base}`, `of=${copy}`, 'bs=1M', `skip=${part.start / mib}`, `count=${part.size / mib}`, 'conv=sparse', 'status=none']);
+      const mark = `${copy}.flashed`;
+      if (!existsSync(mark) || readFileSync(mark, 'utf8') !== this.flashed || !existsSync(copy)) {
+        rmSync(mark, { force: true });
+        run('dd', [`if=${base}`, `of=${copy}`, 'bs=1M', `skip=${part.start / mib}`, `count=${part.size / mib}`, 'conv=sparse', 'status=none']);
+      }
+      rmSync(mark, { force: true }); // in use: not as flashed until close()
       this.slots.push({ copy, busy: false, laid: new Map(), shell: new Shell() });
     }
     this.data = new PieceData(writesBin, base);
@@ -232,13 +242,17 @@ export class RootChecker {
     }
   }
 
+  // The copies put back as flashed, and kept for the next checker.
   close() {
     this.packages.close();
-    this.data.close();
     for (const s of this.slots) {
       s.shell.close();
-      rmSync(s.copy, { force: true });
+      const fd = openSync(s.copy, 'r+');
+      for (const [first, n] of runs([...s.laid.keys()].sort((a, b) => a - b), (x) => x)) writeFully(fd, this.baseBytes(first * SECTOR, n * SECTOR), first * SECTOR);
+      closeSync(fd);
+      writeFileSync(`${s.copy}.flashed`, this.flashed);
     }
+    this.data.close();
   }
 }
 

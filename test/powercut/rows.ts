@@ -26,54 +26,53 @@ export interface Cut extends Reproducer {
   t: number; // ms since power-on of the request the cut follows
   window: boolean;
   verdict: RootVerdict;
-  changed: boolean;
+  changed: boolean; // the root's bytes changed where they should not have (damage())
   packages: boolean;
   boot?: 'ok' | 'failed';
 }
 
-type Counted = 'cuts' | 'root_repair_needed' | 'root_bytes_changed' | 'packages_damaged' | 'boots' | 'boots_failed' | 'second_cuts' | 'second_cuts_damaged';
+type Counted = 'cuts' | 'root_untouched' | 'root_clean' | 'root_journal_replay_only' | 'root_repair_needed' | 'root_bytes_changed' | 'packages_damaged' | 'boots' | 'boots_failed' | 'second_cuts' | 'second_cuts_damaged';
 type Counts = Record<Counted | `window_${Counted}`, number>;
 
 export interface Row extends Counts {
   system: SystemName;
   scenario: Scenario;
   policy: Policy;
-  states_checked: number; // distinct root contents among the cuts'
-  root_untouched: number;
-  root_clean: number;
-  root_journal_replay_only: number;
+  states_checked: number; // distinct root contents among all the row's cuts
   root_writes_outside_window: number; // in the recording, within the scenario
   acked_records: number;
   acked_records_lost: number;
   findings: Finding[];
 }
 
-const COUNTED: Counted[] = ['cuts', 'root_repair_needed', 'root_bytes_changed', 'packages_damaged', 'boots', 'boots_failed', 'second_cuts', 'second_cuts_damaged'];
+const COUNTED: Counted[] = ['cuts', 'root_untouched', 'root_clean', 'root_journal_replay_only', 'root_repair_needed', 'root_bytes_changed', 'packages_damaged', 'boots', 'boots_failed', 'second_cuts', 'second_cuts_damaged'];
 
 export function emptyRow(system: SystemName, scenario: Scenario, policy: Policy): Row {
   const counts = Object.fromEntries(COUNTED.flatMap((c) => [[c, 0], [`window_${c}`, 0]])) as Counts;
-  return { system, scenario, policy, ...counts, states_checked: 0, root_untouched: 0, root_clean: 0, root_journal_replay_only: 0, root_writes_outside_window: 0, acked_records: 0, acked_records_lost: 0, findings: [] };
+  return { system, scenario, policy, ...counts, states_checked: 0, root_writes_outside_window: 0, acked_records: 0, acked_records_lost: 0, findings: [] };
 }
 
 export function count(row: Row, what: Counted, window: boolean) {
   row[window ? (`window_${what}` as const) : what]++;
 }
 
-// What a tier-1 result did that a user would mind; for a read-write root
-// (the baseline's) changed bytes are its design, not damage.
-export function damage(r: RootResult, readOnlyRoot: boolean): string[] {
+// What a tier-1 result did that a user would mind. Changed bytes count
+// where the root should be as the last window left it: not on a read-write
+// root (the baseline's, by design), not inside a window (writing it is
+// what a window is for), but after one whose writes the storage lost.
+export function damage(r: RootResult, bytesMatter: boolean): string[] {
   const out: string[] = [];
   if (r.verdict === 'errors') out.push(`root needs repair: ${r.detail}`);
-  if (r.changed && readOnlyRoot) out.push('root bytes changed');
+  if (r.changed && bytesMatter) out.push('root bytes changed');
   if (r.packages.length > 0) out.push(`packages damaged: ${r.packages.slice(0, 4).join('; ')}${r.packages.length > 4 ? `; and ${r.packages.length - 4} more` : ''}`);
   return out;
 }
 
 export function tally(row: Row, r: RootResult, window: boolean) {
   count(row, 'cuts', window);
-  if (r.verdict === 'untouched') row.root_untouched++;
-  if (r.verdict === 'clean') row.root_clean++;
-  if (r.verdict === 'replay') row.root_journal_replay_only++;
+  if (r.verdict === 'untouched') count(row, 'root_untouched', window);
+  if (r.verdict === 'clean') count(row, 'root_clean', window);
+  if (r.verdict === 'replay') count(row, 'root_journal_replay_only', window);
   if (r.verdict === 'errors') count(row, 'root_repair_needed', window);
   if (r.changed) count(row, 'root_bytes_changed', window);
   if (r.packages.length > 0) count(row, 'packages_damaged', window);

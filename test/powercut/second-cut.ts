@@ -8,7 +8,7 @@ import { saveRequests, type Request } from './request-log';
 import { RootChecker, type RootResult } from './root-check';
 import { bootState, type BootInput, type Tier2Result } from './tier2';
 import { pickCut, stateSeed } from './tier1';
-import { inWindow, lastClose, writesBefore } from './windows';
+import { Windows, writesBefore } from './windows';
 
 // A second cut: power fails again while a crash state boots. The state's
 // recovery boot (tier 2, its own disk requests recorded) is cut before its
@@ -21,7 +21,8 @@ import { inWindow, lastClose, writesBefore } from './windows';
 export interface SecondCut {
   k: number;
   seed: number;
-  window: boolean;
+  window: boolean; // a window owns it (or the first cut)
+  inside: boolean; // it falls while one is open
   result: RootResult;
   boot: Tier2Result;
 }
@@ -64,15 +65,19 @@ export async function secondCut(first: BootInput & { window: boolean; policy: Po
   if (!state) return null;
   const image = stateImage(first, join(first.work, 'first-state.img'));
   try {
-    const checker = new RootChecker(image, first.part, join(dir, WRITES), first.work, 1);
+    const work = join(first.work, 'recut-check');
+    mkdirSync(work, { recursive: true });
+    const checker = new RootChecker(image, first.part, join(dir, WRITES), work, 1);
+    const windows = new Windows(boot.requests, first.part, first.recovery);
     let result: RootResult;
     try {
-      result = await checker.check(state.pieces, checker.keyOf(writesBefore(boot.requests, lastClose(boot.requests, state.k))));
+      result = await checker.check(state.pieces, checker.keyOf(writesBefore(boot.requests, windows.close(state.k))));
     } finally {
       checker.close();
+      rmSync(work, { recursive: true, force: true });
     }
     const booted = await bootState({ ...first, base: image, writesBin: join(dir, WRITES), pieces: state.pieces, recovery: result.recovery, keep: false });
-    return { k: state.k, seed: state.seed, window: first.window || inWindow(boot.requests, state, first.part), result, boot: booted };
+    return { k: state.k, seed: state.seed, window: first.window || windows.owns(state), inside: windows.inside(state.k), result, boot: booted };
   } finally {
     rmSync(image, { force: true });
   }

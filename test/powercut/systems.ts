@@ -36,9 +36,13 @@ export interface Images {
 }
 
 export function system(name: SystemName, images: Images): System {
-  if (name === 'baseline') return baseline(images.plainImage);
-  const image = name === 'roroot-stale' ? staleModulesImage(images.image, join(images.work, 'roroot-stale-modules.img')) : name === 'roroot-misaligned' ? images.misalignedImage : images.image;
-  return roroot(name, image);
+  if (name === 'baseline') return systemOn(name, images.plainImage);
+  return systemOn(name, name === 'roroot-stale' ? staleModulesImage(images.image, join(images.work, 'roroot-stale-modules.img')) : name === 'roroot-misaligned' ? images.misalignedImage : images.image);
+}
+
+// The system on an image made already (a recording's).
+export function systemOn(name: SystemName, image: string): System {
+  return name === 'baseline' ? baseline(image) : roroot(name, image);
 }
 
 function roroot(name: SystemName, image: string): System {
