@@ -135,17 +135,36 @@ clean:
 	rm -rf dist build
 
 # The power-cut harness (test/powercut/): a campaign on the reference image
-# and on the same image without roroot, powercut-report.{json,md,svg}.
+# (as it ships, and with modules.dep stale) and on the same image without
+# roroot, powercut-report.{json,md,svg}. Run it under
+# flock /tmp/roroot-vm.lock: it boots QEMU, one guest at a time.
 CUTS ?= 240
 BOOTS ?= 3
+RECUTS ?= 0
 SCENARIO ?= boot,log-storm,rw-window,nfs
-POLICY ?= prefix,subset,torn
-SYSTEM ?= roroot,baseline
+POLICY ?= prefix,subset,torn,flush-ignored,erase-block
+SYSTEM ?= roroot,roroot-stale,baseline
 SEED ?= 1
+# CONTROL_CUTS=N adds the control: N erase-block cuts of the reference router
+# on the layout of before ERASE_BLOCK (partitions on 1 MiB boundaries, the
+# scratch in the root's last erase block).
+CONTROL_CUTS ?= 0
+# The storage model (README): flush-ignored's horizon, the erase block.
+HORIZON_MIB ?= 32
+HORIZON_S ?= 5
+ERASE_BLOCK_MIB ?= 4
+MISALIGNED_IMAGE := build/image/qemu-x86_64-misaligned.img
+build/powercut/qemu-x86_64-misaligned.conf: board/qemu-x86_64.conf
+	@mkdir -p $(dir $@)
+	sed 's/^ERASE_BLOCK=.*/ERASE_BLOCK=1MiB/' $< > $@
+$(MISALIGNED_IMAGE): build/powercut/qemu-x86_64-misaligned.conf board/static-dev-udev build/board/image.js $(DEB) | host-deps image-deps
+	node build/board/image.js --board $< --deb $(DEB) --out $@
+POWERCUT_IMAGES := $(IMAGE) $(PLAIN_IMAGE) $(if $(filter-out 0,$(CONTROL_CUTS))$(findstring misaligned,$(SYSTEM)),$(MISALIGNED_IMAGE))
 build/powercut/main.js: node_modules/.installed $(wildcard test/powercut/*.ts) $(TEST_SUPPORT)
 	$(ESBUILD) test/powercut/main.ts --bundle --platform=node --target=node20 --packages=external --outfile=$@ --log-level=warning
-powercut: host-deps image-deps $(IMAGE) $(PLAIN_IMAGE) build/powercut/main.js
-	node build/powercut/main.js --cuts $(CUTS) --boots $(BOOTS) --scenario $(SCENARIO) --policy $(POLICY) --system $(SYSTEM) --seed $(SEED)
+powercut: host-deps image-deps $(POWERCUT_IMAGES) build/powercut/main.js
+	node build/powercut/main.js --cuts $(CUTS) --boots $(BOOTS) --recuts $(RECUTS) --scenario $(SCENARIO) --policy $(POLICY) --system $(SYSTEM) --seed $(SEED) --control-cuts $(CONTROL_CUTS) \
+	  --horizon-mib $(HORIZON_MIB) --horizon-s $(HORIZON_S) --erase-block-mib $(ERASE_BLOCK_MIB)
 # One crash state of the last campaign again (K and SEED from the report).
 powercut-replay: host-deps image-deps build/powercut/main.js
-	node build/powercut/main.js --replay --system $(SYSTEM) --scenario $(SCENARIO) --policy $(POLICY) --k $(K) --seed $(SEED) $(if $(IMAGE_OUT),--image-out $(IMAGE_OUT)) $(if $(BOOT),--boot)
+	node build/powercut/main.js --replay --system $(SYSTEM) --scenario $(SCENARIO) --policy $(POLICY) --k $(K) --seed $(SEED) $(if $(IMAGE_OUT),--image-out $(IMAGE_OUT)) $(if $(BOOT),--boot) $(if $(RECUT),--recut)

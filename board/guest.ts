@@ -14,7 +14,8 @@ export class Guest {
   private exited: number | null = null;
   readonly started = Date.now();
 
-  private constructor(private readonly pty: IPty) {
+  // Any pty with a serial console on it: QEMU's (boot), or a test's.
+  constructor(private readonly pty: IPty) {
     pty.onData((d) => (this.raw += d));
     pty.onExit(({ exitCode }) => (this.exited = exitCode));
   }
@@ -65,13 +66,16 @@ export class Guest {
   }
 
   async login(user = 'root', password = 'roroot', timeoutSec = 240): Promise<number> {
-    // systemd may print status text after the prompt on the same line.
+    // Until dmesg -n 1 below, kernel messages and systemd's status text
+    // share the console and can follow a prompt on its line ("Password: [
+    // 118.996978] powernow_k8: ..." ended a campaign): prompts are found
+    // where they are printed, not at the end of a line.
     await this.expect(/ login: /, timeoutSec);
     const at = Date.now();
     this.type(user);
-    await this.expect(/Password: ?$/m, 30);
+    await this.expect(/Password: /, 30);
     this.type(password);
-    await this.expect(/# $/m, 60);
+    await this.expect(/\w@\S+:\S*# /, 60);
     // Quiet kernel messages on the console, so that they do not land inside
     // command output; no echo of what we type, no bracketed paste.
     this.type("dmesg -n 1; stty -echo cols 240; bind 'set enable-bracketed-paste off'");

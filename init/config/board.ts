@@ -12,6 +12,7 @@ export interface Board {
   disk: string;
   diskModules: string[];
   netModules: string[];
+  eraseBlockMiB: number;
   rootSizeMiB: number;
   rootFs: 'ext4';
   rwSizeMiB: number;
@@ -54,6 +55,15 @@ export function parseBoard(name: string, file: string, text: string): { board: B
   const size = (key: string, min: number) => {
     const n = mib(get(key));
     if (!(n >= min)) bad(key, `a size in MiB of at least ${min}`);
+    return n;
+  };
+  // Flash storage erases and rewrites whole blocks (SD/CF allocation units,
+  // typically 4 MiB): a cut while one is rewritten can damage any sector in
+  // it, so no partition may share one with the root.
+  const eraseBlock = (): number => {
+    const m = /^([0-9]+)MiB$/.exec(get('ERASE_BLOCK'));
+    const n = m ? Number(m[1]) : NaN;
+    if (!(n >= 1 && n <= 256 && (n & (n - 1)) === 0)) bad('ERASE_BLOCK', 'a power of two from 1MiB to 256MiB');
     return n;
   };
   const paths = (key: string) => {
@@ -103,6 +113,7 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     disk: get('DISK'),
     diskModules: words(get('DISK_MODULES')),
     netModules: words(get('NET_MODULES')),
+    eraseBlockMiB: eraseBlock(),
     rootSizeMiB: size('ROOT_SIZE_MIB', 256),
     rootFs: 'ext4',
     rwSizeMiB: size('RW_SIZE_MIB', 8),
@@ -122,7 +133,7 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     clientState: get('CLIENTSTATE') || null,
     extraModuleDirs: moduleDirs(),
   };
-  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE', 'EXTRA_MODULE_DIRS']);
+  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'ERASE_BLOCK', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE', 'EXTRA_MODULE_DIRS']);
   for (const [key, v] of vars.values) if (!known.has(key)) diagnostics.push({ file, line: v.line, message: `unknown key ${key}` });
   return { board: diagnostics.length === 0 ? board : null, diagnostics };
 }

@@ -11,7 +11,8 @@ export type Role = 'root' | 'scratch' | 'swap' | 'state';
 export interface Partition {
   number: number;
   role: Role;
-  sizeMiB: number; // 0: the rest of the disk
+  startMiB: number;
+  sizeMiB: number;
 }
 
 export interface Layout {
@@ -20,14 +21,24 @@ export interface Layout {
   minDiskMiB: number;
 }
 
+// Every partition starts on an erase block of its own (ERASE_BLOCK): a
+// scratch or state write in flight when power goes can damage its whole
+// erase block, and with 1 MiB alignment the root's last MiB shared one with
+// the scratch. The first block holds only the MBR, written at flash time.
 export function layoutFor(board: Board, diskId: string): Layout {
-  const parts: Omit<Partition, 'number'>[] = [{ role: 'root', sizeMiB: board.rootSizeMiB }];
+  const parts: Omit<Partition, 'number' | 'startMiB'>[] = [{ role: 'root', sizeMiB: board.rootSizeMiB }];
   if (board.scratch.kind === 'partition') parts.push({ role: 'scratch', sizeMiB: board.rwSizeMiB });
   if (board.swapSizeMiB > 0) parts.push({ role: 'swap', sizeMiB: board.swapSizeMiB });
   if (board.stateSizeMiB > 0) parts.push({ role: 'state', sizeMiB: board.stateSizeMiB });
-  const partitions = parts.map((p, i) => ({ ...p, number: i + 1 }));
-  // 1 MiB for the MBR gap, as sfdisk aligns the first partition.
-  return { diskId, partitions, minDiskMiB: 1 + partitions.reduce((n, p) => n + p.sizeMiB, 0) };
+  const block = board.eraseBlockMiB;
+  const align = (mib: number) => Math.ceil(mib / block) * block;
+  let next = block;
+  const partitions = parts.map((p, i) => {
+    const startMiB = next;
+    next = align(startMiB + p.sizeMiB);
+    return { ...p, number: i + 1, startMiB };
+  });
+  return { diskId, partitions, minDiskMiB: next };
 }
 
 export function hasRole(layout: Layout, role: Role): boolean {
@@ -45,7 +56,7 @@ export function sfdiskScript(layout: Layout): string {
   return [
     'label: dos',
     `label-id: 0x${layout.diskId}`,
-    ...layout.partitions.map((p) => `${p.number}: size=${p.sizeMiB}MiB, type=${type(p.role)}${p.role === 'root' ? ', bootable' : ''}`),
+    ...layout.partitions.map((p) => `${p.number}: start=${p.startMiB}MiB, size=${p.sizeMiB}MiB, type=${type(p.role)}${p.role === 'root' ? ', bootable' : ''}`),
     '',
   ].join('\n');
 }

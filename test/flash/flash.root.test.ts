@@ -93,7 +93,7 @@ t('with --yes: the layout, the root filled from the tree with the per-disk files
     assert.is(r.status, 0, r.stdout + r.stderr);
     const dump = execFileSync('sfdisk', ['--dump', disk.device], { encoding: 'utf8' });
     const id = /label-id: 0x([0-9a-f]{8})/.exec(dump)?.[1] as string;
-    assert.match(dump, /p1 : start=\s*2048, size=\s*917504, type=83, bootable/);
+    assert.match(dump, /p1 : start=\s*8192, size=\s*917504, type=83, bootable/);
     assert.match(dump, /p2 : start=\s*\d+, size=\s*131072, type=83/);
     assert.match(dump, /p3 : start=\s*\d+, size=\s*65536, type=82/);
     // 4 KiB blocks: mke2fs made a root under 512 MiB a "small" filesystem of 1 KiB blocks.

@@ -12,6 +12,8 @@ const board = (name: string) => {
   assert.equal(diagnostics, []);
   return b!;
 };
+// The line a key sits on in a shipped profile: the profiles grow, the test must not pin their line numbers.
+const lineOf = (text: string, key: string) => text.split('\n').findIndex((l) => l.startsWith(`${key}=`)) + 1;
 
 t('the shipped board profiles parse without a problem', () => {
   assert.is(board('qemu-x86_64').disk, '/dev/vda');
@@ -22,9 +24,10 @@ t('the shipped board profiles parse without a problem', () => {
 
 t('a static /dev needs sysvinit: systemd mounts devtmpfs over it', () => {
   const file = join(__dirname, '../../../board/qemu-static-dev.conf');
-  const { board: b, diagnostics } = parseBoard('x', 'x.conf', readFileSync(file, 'utf8').replace('INIT=sysvinit', 'INIT=systemd'));
+  const text = readFileSync(file, 'utf8');
+  const { board: b, diagnostics } = parseBoard('x', 'x.conf', text.replace('INIT=sysvinit', 'INIT=systemd'));
   assert.is(b, null);
-  assert.equal(diagnostics.map((d) => `${d.line}: ${d.message}`), ['27: DEV=static: needs INIT=sysvinit (systemd mounts devtmpfs on /dev itself)']);
+  assert.equal(diagnostics.map((d) => `${d.line}: ${d.message}`), [`${lineOf(text, 'DEV')}: DEV=static: needs INIT=sysvinit (systemd mounts devtmpfs on /dev itself)`]);
 });
 
 t('a bad profile is reported key by key', () => {
@@ -42,11 +45,11 @@ t('a bad profile is reported key by key', () => {
   );
 });
 
-t('pc-router: root (bootable), scratch, swap; PARTUUIDs from the disk id', () => {
+t('pc-router: root (bootable), scratch, swap, each from an erase block of its own; PARTUUIDs from the disk id', () => {
   const b = board('pc-router');
   const layout = layoutFor(b, 'c0ffee00');
-  assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xc0ffee00\n1: size=448MiB, type=L, bootable\n2: size=64MiB, type=L\n3: size=32MiB, type=S\n');
-  assert.is(layout.minDiskMiB, 1 + 448 + 64 + 32);
+  assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xc0ffee00\n1: start=4MiB, size=448MiB, type=L, bootable\n2: start=452MiB, size=64MiB, type=L\n3: start=516MiB, size=32MiB, type=S\n');
+  assert.is(layout.minDiskMiB, 4 + 448 + 64 + 32);
   assert.is(fstabFor(b, layout), '# Written by roroot flash for this disk. / is read-only: see roroot(8).\nPARTUUID=c0ffee00-01 / ext4 ro,errors=remount-ro 0 1\nPARTUUID=c0ffee00-03 none swap sw 0 0\n');
   assert.match(
     extlinuxConf(b, layout, '/boot/vmlinuz-6.1', '/boot/initrd.img-6.1'),
@@ -57,11 +60,31 @@ t('pc-router: root (bootable), scratch, swap; PARTUUIDs from the disk id', () =>
 t('qemu-fleet: one root partition, fsck pass 0, the scratch is a disk of its own', () => {
   const b = board('qemu-fleet');
   const layout = layoutFor(b, 'f1ee7000');
-  assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xf1ee7000\n1: size=448MiB, type=L, bootable\n');
+  assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xf1ee7000\n1: start=4MiB, size=448MiB, type=L, bootable\n');
   assert.match(fstabFor(b, layout), /\nPARTUUID=f1ee7000-01 \/ ext4 ro,errors=remount-ro 0 0\n$/);
   assert.equal(diskSettings(b, layout), { RW_DEVICE: '/dev/vdb', RW_FSTYPE: 'ext4' });
   const tmpfs = { ...b, scratch: { kind: 'tmpfs' as const } };
   assert.equal(diskSettings(tmpfs, layoutFor(tmpfs, 'f1ee7000')), { RW_DEVICE: '', RW_LABEL: '', RW_FSTYPE: 'ext4' }, 'tmpfs: no device, no label to look for');
+});
+
+t('a partition whose size is not a whole number of erase blocks leaves a gap: the next one still starts on its own block', () => {
+  const b = { ...board('pc-router'), eraseBlockMiB: 8, rootSizeMiB: 1001, rwSizeMiB: 9 };
+  const starts = layoutFor(b, 'c0ffee00').partitions.map((p) => [p.role, p.startMiB, p.sizeMiB]);
+  assert.equal(starts, [['root', 8, 1001], ['scratch', 1016, 9], ['swap', 1032, 32]]);
+  assert.is(layoutFor(b, 'c0ffee00').minDiskMiB, 1064, 'the disk ends on a whole erase block');
+  const mib = { ...b, eraseBlockMiB: 1 };
+  assert.equal(layoutFor(mib, 'c0ffee00').partitions.map((p) => p.startMiB), [1, 1002, 1011], '1MiB: partitions back to back, as before ERASE_BLOCK');
+});
+
+t('ERASE_BLOCK: a power of two in MiB', () => {
+  const file = join(__dirname, '../../../board/qemu-x86_64.conf');
+  const text = readFileSync(file, 'utf8');
+  for (const bad of ['3MiB', '4', '4M', '512KiB', '0MiB', '512MiB']) {
+    const { diagnostics } = parseBoard('x', 'x.conf', text.replace('ERASE_BLOCK=4MiB', `ERASE_BLOCK=${bad}`));
+    assert.equal(diagnostics.map((d) => `${d.line}: ${d.message}`), [`${lineOf(text, 'ERASE_BLOCK')}: ERASE_BLOCK: expected a power of two from 1MiB to 256MiB, got "${bad}"`]);
+  }
+  assert.is(parseBoard('x', 'x.conf', text.replace('ERASE_BLOCK=4MiB', 'ERASE_BLOCK=16MiB')).board?.eraseBlockMiB, 16);
+  assert.ok(parseBoard('x', 'x.conf', text.replace('ERASE_BLOCK=4MiB\n', '')).diagnostics.some((d) => d.message === 'ERASE_BLOCK is missing'));
 });
 
 t('a shared root refuses what would live on its read-only disk', () => {
@@ -72,8 +95,8 @@ t('a shared root refuses what would live on its read-only disk', () => {
   assert.equal(
     diagnostics.map((d) => `${d.line}: ${d.message}`),
     [
-      '18: SCRATCH=partition: a shared root disk is read-only, the scratch must be a disk of its own or tmpfs',
-      '20: SWAP_SIZE_MIB: must be 0 with ROOT_SHARED=yes (no partition of one machine on a shared disk)',
+      `${lineOf(text, 'SCRATCH')}: SCRATCH=partition: a shared root disk is read-only, the scratch must be a disk of its own or tmpfs`,
+      `${lineOf(text, 'SWAP_SIZE_MIB')}: SWAP_SIZE_MIB: must be 0 with ROOT_SHARED=yes (no partition of one machine on a shared disk)`,
     ],
   );
   assert.ok(parseBoard('x', 'x.conf', text.replace('SCRATCH=partition', 'SCRATCH=sdb')).diagnostics.some((d) => d.message === 'SCRATCH: expected partition, tmpfs or a /dev path (a disk of its own), got "sdb"'));

@@ -1,214 +1,164 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NfsServer } from '../../board/nfs-server';
 import { testPackage } from '../support/test-package';
-import { crashState, POLICIES, rng, type CrashState, type Policy } from './crash-state';
+import { crashState, type Policy, type Storage } from './crash-state';
 import { record, REQUESTS, TEST_DEB, WRITES, type Recording } from './record';
 import { loadRequests, type Request } from './request-log';
-import { RootChecker, rootPartition, type RootVerdict } from './root-check';
-import { cutPoints, rootWritesOutsideWindows, SCENARIOS, type Scenario } from './scenarios';
-import { baseline, recordingDir, roroot, staleModulesImage, type System, type SystemName } from './systems';
-import { bootState, describeBoot, type Tier2Result } from './tier2';
+import { rootPartition } from './root-check';
+import { count, damage, type Cut, type Row } from './rows';
+import type { Scenario } from './scenarios';
+import { secondCut } from './second-cut';
+import { recordingDir, system as systemFor, type Images, type System, type SystemName } from './systems';
+import { tier1, type Tier1Output } from './tier1';
+import { bootState, describeBoot } from './tier2';
 
-// A campaign: record each system once, cut each recording `cuts` times
-// (tier 1, spread evenly over scenarios and policies), boot `boots` of those
-// states (tier 2), and count. The two systems run side by side, one QEMU
-// each.
+// A campaign: each system in turn (one QEMU at a time, machine-wide) is
+// recorded once, its recording cut `cuts` times (tier 1), `boots` of those
+// states booted (tier 2) and `recuts` of those boots cut again while they
+// boot (a second boot each: seconds_per_boot counts both). The storage model (crash-state.ts) is the campaign's, saved beside
+// the recordings for powercut-replay.
+
+export interface Run {
+  system: SystemName;
+  scenarios: Scenario[];
+  policies: Policy[];
+  cuts: number; // tier-1 states
+  boots: number; // tier-2 boots
+  recuts: number; // of those boots, how many are cut again
+}
 
 export interface CampaignOptions {
   work: string;
-  image: string; // the reference router
-  plainImage: string; // the same without roroot
-  systems: SystemName[];
-  scenarios: Scenario[];
-  policies: Policy[];
-  cuts: number; // tier-1 states per system
-  boots: number; // tier-2 boots per system
+  images: Images;
+  runs: Run[];
   seed: number;
+  storage: Storage;
+  tier1Workers: { script: string; count: number } | null; // see tier1.ts
   say: (line: string) => void;
-}
-
-export interface Reproducer {
-  system: SystemName;
-  scenario: Scenario;
-  policy: Policy;
-  k: number;
-  seed: number;
-}
-
-export interface Failure extends Reproducer {
-  tier: 1 | 2;
-  what: string;
-}
-
-export interface Cut extends Reproducer {
-  t: number; // ms since power-on of the request the cut follows
-  verdict: RootVerdict;
-  boot?: 'ok' | 'failed';
-}
-
-export interface Row {
-  system: SystemName;
-  scenario: Scenario;
-  policy: Policy;
-  cuts: number;
-  states_checked: number; // distinct crash states among the cuts' (many cuts leave the same disk)
-  root_untouched: number;
-  root_clean: number;
-  root_repair_needed: number;
-  root_journal_replay_only: number;
-  root_writes_outside_window: number;
-  boot_to_login_ok: number;
-  boot_to_login_failed: number;
-  acked_records: number;
-  acked_records_lost: number;
-  failures: Failure[];
 }
 
 export interface SystemResult {
   system: SystemName;
+  image: string;
   recording: Recording;
   requests: number;
-  tier1: { states: number; fsck_runs: number; seconds: number; per_minute: number };
-  tier2: { boots: number; seconds_per_boot: number; login_s: number[] };
+  tier1: Tier1Output['stats'];
+  tier2: { boots: number; second_cuts: number; seconds_per_boot: number; login_s: number[] };
   phases: { phase: string; from: number; to: number }[]; // ms since power-on
   cuts: Cut[];
   rows: Row[];
 }
 
-// Every state's seed, from the campaign's: a state is found again from its
-// reproducer alone, whatever else the campaign ran.
-export function stateSeed(seed: number, system: string, scenario: string, policy: string, n: number): number {
-  return createHash('sha1').update(`${seed}/${system}/${scenario}/${policy}/${n}`).digest().readUInt32BE(0);
-}
-
-export function pickCut(points: number[], seed: number): number {
-  return points[Math.floor(rng(seed ^ 0x5bd1e995)() * points.length)];
-}
-
-const TIER2_ORDER: Scenario[] = ['rw-window', 'boot', 'nfs', 'log-storm'];
+export const CAMPAIGN = 'campaign.json'; // { seed, storage }: what powercut-replay needs
 
 export async function campaign(o: CampaignOptions): Promise<SystemResult[]> {
-  return Promise.all(o.systems.map((name) => runSystem(name, o)));
+  mkdirSync(o.work, { recursive: true });
+  writeFileSync(join(o.work, CAMPAIGN), JSON.stringify({ seed: o.seed, storage: o.storage }) + '\n');
+  const out: SystemResult[] = [];
+  for (const run of o.runs) out.push(await runSystem(run, o));
+  return out;
 }
 
-async function runSystem(name: SystemName, o: CampaignOptions): Promise<SystemResult> {
-  const dir = recordingDir(o.work, name);
+// Boot b of tier 2 takes the b-th (scenario, policy) pair, riskiest
+// scenario first, every pair once before any twice; within a pair the
+// riskiest state not booted yet.
+const TIER2_ORDER: Scenario[] = ['rw-window', 'boot', 'nfs', 'log-storm'];
+
+export function tier2Pair(b: number, scenarios: Scenario[], policies: Policy[]): { scenario: Scenario; policy: Policy; round: number } {
+  const order = TIER2_ORDER.filter((s) => scenarios.includes(s));
+  const pairs = order.length * policies.length;
+  const j = b % pairs;
+  const s = j % order.length;
+  return { scenario: order[s], policy: policies[(s + Math.floor(j / order.length)) % policies.length], round: Math.floor(b / pairs) };
+}
+
+async function runSystem(run: Run, o: CampaignOptions): Promise<SystemResult> {
+  const dir = recordingDir(o.work, run.system);
   mkdirSync(dir, { recursive: true });
-  const system: System = name === 'roroot' ? roroot(staleModulesImage(o.image, join(o.work, 'roroot-stale-modules.img'))) : baseline(o.plainImage);
+  const system = systemFor(run.system, { ...o.images, work: o.work });
   const nfs = await NfsServer.start(join(dir, 'nfs'));
   try {
     testPackage(dir, 'powercut-test', join(nfs.exportDir, TEST_DEB), 2048);
-    const rec = await record(system, dir, nfs, o.say);
+    const rec = await recordOrRetry(system, dir, nfs, o.say);
     const requests = loadRequests(join(dir, REQUESTS));
     const part = rootPartition(system.image);
-    const rows: Row[] = [];
-    const cuts: Cut[] = [];
-    const states = new Map<string, { state: CrashState; verdict: RootVerdict }[]>();
-
-    // Tier 1.
-    const t1 = Date.now();
-    const checker = new RootChecker(system.image, part, join(dir, WRITES), dir);
-    const perRow = Math.max(1, Math.round(o.cuts / (o.scenarios.length * o.policies.length)));
-    try {
-      for (const scenario of o.scenarios) {
-        const points = cutPoints(requests, rec, scenario);
-        const outside = rootWritesOutsideWindows(requests.filter((r) => points.includes(r.i + 1)), part);
-        for (const policy of o.policies) {
-          const row = emptyRow(name, scenario, policy);
-          row.root_writes_outside_window = outside.length;
-          if (name === 'roroot' && outside.length > 0) {
-            row.failures.push({ system: name, scenario, policy, k: outside[0].i + 1, seed: 0, tier: 1, what: `${outside.length} writes to the root outside a window (first: request ${outside[0].i}, ${outside[0].length} bytes at ${outside[0].offset}, phase ${outside[0].phase})` });
-          }
-          if (scenario === 'nfs') {
-            row.acked_records = rec.acked;
-            row.acked_records_lost = rec.missing.length;
-            if (rec.missing.length > 0) row.failures.push({ system: name, scenario, policy, k: rec.requests, seed: 0, tier: 2, what: `live cut of the recording: acked records missing: ${rec.missing.join(' ')}` });
-          }
-          const key = `${scenario}/${policy}`;
-          states.set(key, []);
-          const distinct = new Set<string>();
-          for (let n = 0; n < perRow && points.length > 0; n++) {
-            const seed = stateSeed(o.seed, name, scenario, policy, n);
-            const k = pickCut(points, seed);
-            const state = crashState(requests, k, policy, seed);
-            const result = checker.check(state.pieces);
-            row.cuts++;
-            distinct.add(createHash('sha1').update(JSON.stringify(state.pieces)).digest('hex'));
-            row.states_checked = distinct.size;
-            if (result.verdict === 'untouched') row.root_untouched++;
-            if (result.verdict === 'clean') row.root_clean++;
-            if (result.verdict === 'replay') row.root_journal_replay_only++;
-            if (result.verdict === 'errors') {
-              row.root_repair_needed++;
-              row.failures.push({ system: name, scenario, policy, k, seed, tier: 1, what: result.detail });
-            }
-            states.get(key)?.push({ state, verdict: result.verdict });
-            cuts.push({ system: name, scenario, policy, k, seed, t: requests[k - 1].t, verdict: result.verdict });
-          }
-          rows.push(row);
-        }
-      }
-    } finally {
-      checker.close();
+    const t1 = await tier1({ system, rec, requests, dir, part, scenarios: run.scenarios, policies: run.policies, cuts: run.cuts, seed: o.seed, storage: o.storage, workers: o.tier1Workers });
+    o.say(`${system.name}: tier 1: ${t1.stats.states} states in ${t1.stats.seconds.toFixed(1)} s (${Math.round(t1.stats.per_minute)}/min, ${t1.stats.setup_seconds.toFixed(1)} s of it setting up; ${t1.stats.judged} judged, ${t1.stats.dpkg_runs} dpkg runs, ${t1.stats.workers} workers)`);
+    for (const row of t1.rows.filter((r) => r.scenario === 'nfs')) {
+      row.acked_records = rec.acked;
+      row.acked_records_lost = rec.missing.length;
+      if (rec.missing.length > 0) row.findings.push({ system: system.name, scenario: 'nfs', policy: row.policy, k: rec.requests, seed: 0, tier: 2, window: false, what: `live cut of the recording: acked records missing: ${rec.missing.join(' ')}` });
     }
-    const t1s = (Date.now() - t1) / 1000;
-    const statesChecked = rows.reduce((a, r) => a + r.cuts, 0);
-    o.say(`${name}: tier 1: ${statesChecked} states in ${t1s.toFixed(1)} s (${checker.checked} e2fsck runs)`);
 
-    // Tier 2: round-robin over scenarios and policies, the states that
-    // touched the root first (they are the ones that can hurt).
+    // Tier 2.
     const t2 = Date.now();
     const logins: number[] = [];
-    const plan: { scenario: Scenario; policy: Policy; state: CrashState; verdict: RootVerdict }[] = [];
-    // Boot b takes the b-th scenario (the riskiest first) and the b-th
-    // policy: 4 scenarios and 3 policies meet in every pair within 12 boots.
-    const order = TIER2_ORDER.filter((s) => o.scenarios.includes(s));
-    const pairs = o.scenarios.length * o.policies.length;
-    for (let b = 0; plan.length < o.boots && b < o.boots * 4; b++) {
-      const scenario = order[b % order.length];
-      const policy = o.policies[b % o.policies.length];
-      const pool = states.get(`${scenario}/${policy}`) ?? [];
-      const round = Math.floor(b / pairs);
-      const ranked = [...pool.filter((s) => s.verdict !== 'untouched'), ...pool.filter((s) => s.verdict === 'untouched')];
-      if (ranked[round]) plan.push({ scenario, policy, ...ranked[round] });
-    }
-    for (const { scenario, policy, state, verdict } of plan) {
-      const row = rows.find((r) => r.scenario === scenario && r.policy === policy) as Row;
-      const r: Tier2Result = await bootState(system, rec, dir, state, verdict, scenario, part, nfs, dir);
-      const ok = r.loginMs !== null;
-      if (ok) {
-        row.boot_to_login_ok++;
-        logins.push(r.loginMs as number);
-      } else row.boot_to_login_failed++;
+    let boots = 0;
+    let secondCuts = 0;
+    const taken = new Map<string, number>();
+    for (let b = 0; boots < run.boots && b < run.boots * 4; b++) {
+      const { scenario, policy } = tier2Pair(b, run.scenarios, run.policies);
+      const key = `${scenario}/${policy}`;
+      const pool = t1.candidates.get(key) ?? [];
+      const c = pool[taken.get(key) ?? 0];
+      if (!c) continue;
+      taken.set(key, (taken.get(key) ?? 0) + 1);
+      const row = t1.rows.find((r) => r.scenario === scenario && r.policy === policy) as Row;
+      const state = crashState(requests, c.k, policy, c.seed, o.storage);
+      const recut = secondCuts < run.recuts;
+      const input = { system, rec, base: system.image, writesBin: join(dir, WRITES), pieces: state.pieces, k: c.k, recovery: c.recovery, scenario, part, nfs, work: dir, keep: recut };
+      const r = await bootState(input);
+      boots++;
+      if (r.loginMs !== null) logins.push(r.loginMs);
+      const failed = r.loginMs === null || r.problems.length > 0;
+      count(row, 'boots', c.window);
+      if (failed) count(row, 'boots_failed', c.window);
       if (r.nfs) {
         row.acked_records += r.nfs.acked;
         row.acked_records_lost += r.nfs.missing.length;
       }
-      for (const what of r.problems) row.failures.push({ system: name, scenario, policy, k: state.k, seed: state.seed, tier: 2, what });
-      const cut = cuts.find((c) => c.scenario === scenario && c.policy === policy && c.k === state.k && c.seed === state.seed);
-      if (cut) cut.boot = ok && r.problems.length === 0 ? 'ok' : 'failed';
-      o.say(`${name}: tier 2: ${scenario}/${policy} K=${state.k} seed=${state.seed}: ${describeBoot(r)}${r.problems.length ? `; ${r.problems.join('; ')}` : ''}`);
+      for (const what of r.problems) row.findings.push({ system: system.name, scenario, policy, k: c.k, seed: c.seed, tier: 2, window: c.window, what });
+      const cut = t1.cuts.find((x) => x.scenario === scenario && x.policy === policy && x.k === c.k && x.seed === c.seed);
+      if (cut) cut.boot = failed ? 'failed' : 'ok';
+      o.say(`${system.name}: tier 2: ${scenario}/${policy} K=${c.k} seed=${c.seed}${c.window ? ' (window)' : ''}: ${describeBoot(r)}${r.problems.length ? `; ${r.problems.join('; ')}` : ''}`);
+      if (!r.boot) continue;
+      secondCuts++;
+      const s = await secondCut({ ...input, window: c.window, policy, seed: c.seed, recDir: dir, storage: o.storage }, r.boot);
+      if (!s) continue;
+      count(row, 'second_cuts', s.window);
+      const bad = [...damage(s.result, system.roroot && !s.inside), ...(s.boot.loginMs === null ? ['no login'] : []), ...s.boot.problems];
+      if (bad.length > 0) {
+        count(row, 'second_cuts_damaged', s.window);
+        row.findings.push({ system: system.name, scenario, policy, k: c.k, seed: c.seed, tier: 2, window: s.window, what: `second cut K=${s.k} seed=${s.seed}: ${bad.join(' | ')}`, recut: true });
+      }
+      o.say(`${system.name}: second cut of K=${c.k}: K=${s.k} seed=${s.seed}${s.window ? ' (window)' : ''}: root ${s.result.verdict}; ${describeBoot(s.boot)}${bad.length ? `; ${bad.join('; ')}` : ''}`);
     }
-    const t2s = (Date.now() - t2) / 1000;
     return {
-      system: name,
+      system: system.name,
+      image: system.image,
       recording: rec,
       requests: requests.length,
-      tier1: { states: statesChecked, fsck_runs: checker.checked, seconds: t1s, per_minute: t1s > 0 ? (statesChecked / t1s) * 60 : 0 },
-      tier2: { boots: plan.length, seconds_per_boot: plan.length ? t2s / plan.length : 0, login_s: logins.map((l) => l / 1000) },
+      tier1: t1.stats,
+      tier2: { boots, second_cuts: secondCuts, seconds_per_boot: boots ? (Date.now() - t2) / 1000 / (boots + secondCuts) : 0, login_s: logins.map((l) => l / 1000) },
       phases: phaseSpans(requests),
-      cuts,
-      rows,
+      cuts: t1.cuts,
+      rows: t1.rows,
     };
   } finally {
     await nfs.stop();
   }
 }
 
-function emptyRow(system: SystemName, scenario: Scenario, policy: Policy): Row {
-  return { system, scenario, policy, cuts: 0, states_checked: 0, root_untouched: 0, root_clean: 0, root_repair_needed: 0, root_journal_replay_only: 0, root_writes_outside_window: 0, boot_to_login_ok: 0, boot_to_login_failed: 0, acked_records: 0, acked_records_lost: 0, failures: [] };
+// A recording that fails (a prompt missed, the guest slow) is made once more
+// before the campaign gives up.
+async function recordOrRetry(system: System, dir: string, nfs: NfsServer, say: (line: string) => void): Promise<Recording> {
+  try {
+    return await record(system, dir, nfs, say);
+  } catch (err) {
+    say(`${system.name}: recording failed, once more: ${(err as Error).message.split('\n')[0]}`);
+    return record(system, dir, nfs, say);
+  }
 }
 
 function phaseSpans(requests: Request[]): { phase: string; from: number; to: number }[] {
@@ -220,5 +170,3 @@ function phaseSpans(requests: Request[]): { phase: string; from: number; to: num
   }
   return out;
 }
-
-export { SCENARIOS, POLICIES };

@@ -119,12 +119,6 @@ export function writeFully(fd: number, data: Buffer, pos: number) {
   while (done < data.length) done += writeSync(fd, data, done, data.length - done, pos + done);
 }
 
-export function copyRange(from: number, fromPos: number, to: number, toPos: number, length: number) {
-  const buf = Buffer.alloc(length);
-  readFully(from, buf, 0, length, fromPos);
-  writeFully(to, buf, toPos);
-}
-
 // The hash the request log keeps of each write's data.
 export function dataHash(data: Buffer): string {
   return createHash('sha1').update(data).digest('hex').slice(0, 16);

@@ -3,16 +3,21 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { rootPartition } from './root-check';
 
-// The two systems a campaign cuts: the reference router (roroot), and the
-// same image without roroot, its root read-write the stock Debian way
-// (board/plain-image.ts). Each is driven through the same scenarios; what a
-// scenario types differs only where the systems do: where the NFS export
-// is, how a package is installed, where persistent data lives.
+// The systems a campaign cuts: the reference router as it ships (roroot),
+// the same with modules.dep deleted so that its boot opens a read-write
+// window (roroot-stale: the window case), the same image without roroot,
+// its root read-write the stock Debian way (baseline, board/plain-image.ts),
+// and the control: the reference router on the layout of before ERASE_BLOCK,
+// partitions on 1 MiB boundaries, the scratch sharing the root's last
+// erase block (roroot-misaligned). Each is driven through the same
+// scenarios; what a scenario types differs only where the systems do.
 
-export type SystemName = 'roroot' | 'baseline';
+export const SYSTEMS = ['roroot', 'roroot-stale', 'baseline', 'roroot-misaligned'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
 
 export interface System {
   name: SystemName;
+  roroot: boolean; // roroot's boot stage runs: the root is read-only
   image: string; // the base the recording and every crash state start from
   setup: string; // run once after the first login
   remote: string; // the NFS export inside the guest
@@ -23,9 +28,27 @@ export interface System {
 
 export const SENTINEL_TEXT = 'stored before the cut';
 
-export function roroot(image: string): System {
+export interface Images {
+  image: string; // the reference router
+  plainImage: string; // the same without roroot
+  misalignedImage: string; // the reference router, ERASE_BLOCK=1MiB
+  work: string; // where the stale image is kept
+}
+
+export function system(name: SystemName, images: Images): System {
+  if (name === 'baseline') return systemOn(name, images.plainImage);
+  return systemOn(name, name === 'roroot-stale' ? staleModulesImage(images.image, join(images.work, 'roroot-stale-modules.img')) : name === 'roroot-misaligned' ? images.misalignedImage : images.image);
+}
+
+// The system on an image made already (a recording's).
+export function systemOn(name: SystemName, image: string): System {
+  return name === 'baseline' ? baseline(image) : roroot(name, image);
+}
+
+function roroot(name: SystemName, image: string): System {
   return {
-    name: 'roroot',
+    name,
+    roroot: true,
     image,
     setup: 'true',
     remote: '/var/lib/roroot/remote',
@@ -35,9 +58,10 @@ export function roroot(image: string): System {
   };
 }
 
-export function baseline(image: string): System {
+function baseline(image: string): System {
   return {
     name: 'baseline',
+    roroot: false,
     image,
     // The plain image has no network configuration of its own (roroot's
     // initramfs brings ens3 up): the address QEMU's DHCP would give.

@@ -1,14 +1,15 @@
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NfsServer } from '../../board/nfs-server';
-import type { CrashState } from './crash-state';
+import { clip, type Piece } from './crash-state';
 import { bootOnNbd } from './nbd-guest';
 import { nfsCut, type NfsCut } from './nfs-cut';
-import { WRITES, type Recording } from './record';
+import { PieceData } from './pieces';
+import type { Recording } from './record';
 import type { Request } from './request-log';
-import type { Partition, RootVerdict } from './root-check';
-import { SectorDisk } from './sector-disk';
-import { rootWritesOutsideWindows, touchesPartition } from './scenarios';
+import type { Partition } from './root-check';
+import { DataFile, SectorDisk } from './sector-disk';
+import { rootWritesOutsideWindows, touchesPartition, type Scenario } from './scenarios';
 import { SENTINEL_TEXT, type System } from './systems';
 
 // Tier 2: boot a crash state as the router would after power came back,
@@ -17,34 +18,63 @@ import { SENTINEL_TEXT, type System } from './systems';
 // that had not failed in the recording, the user's persistent file there,
 // and for an nfs state, a second live cut with every ACK on the export.
 
+export interface BootInput {
+  system: System;
+  rec: Recording;
+  base: string; // the image the state's pieces are laid on
+  writesBin: string; // where the pieces' recorded data is
+  pieces: Piece[];
+  k: number; // the cut, in the recording the pieces come from
+  recovery: boolean; // tier 1 saw a journal to replay or orphans to release
+  scenario: Scenario;
+  part: Partition;
+  nfs: NfsServer;
+  work: string;
+  keep: boolean; // keep this boot's own recording, to cut it again
+}
+
 export interface Tier2Result {
   loginMs: number | null; // null: no login prompt
   problems: string[];
   nfs: NfsCut | null;
-  replayWrites: number; // root writes of the journal replay at mount
+  replayWrites: number; // root writes of the kernel's recovery at mount
+  // This boot as a recording: its requests, its writes, its login.
+  boot: { requests: Request[]; writesBin: string; loginAt: number } | null;
 }
 
 const LOGIN_TIMEOUT_SEC = 300;
 
-export async function bootState(system: System, rec: Recording, recDir: string, state: CrashState, verdict: RootVerdict, scenario: string, part: Partition, nfs: NfsServer, work: string): Promise<Tier2Result> {
-  const recorded = openSync(join(recDir, WRITES), 'r');
-  const sectors = new SectorDisk(system.image);
+export async function bootState(o: BootInput): Promise<Tier2Result> {
+  const { system, rec, part } = o;
+  const recorded = openSync(o.writesBin, 'r');
+  const sectors = new SectorDisk(o.base);
   const file = sectors.addFile(recorded);
-  for (const p of state.pieces) sectors.place({ ...p, file });
-  const { guest, disk, close } = await bootOnNbd(sectors, join(work, 'tier2-writes.bin'), join(work, 'tier2.sock'), nfs.port);
+  // Old content and noise (the erase-block model's) are copied out first.
+  const data = new PieceData(o.writesBin, o.base);
+  const extra = new DataFile(join(o.work, 'tier2-pieces.bin'));
+  const extraFile = sectors.addFile(extra.fd);
+  for (const p of clip(o.pieces, 0, sectors.size)) {
+    if (p.from) sectors.place({ offset: p.offset, length: p.length, file: extraFile, at: extra.append(data.read(p)) });
+    else sectors.place({ ...p, file });
+  }
+  const ownWrites = join(o.work, 'tier2-writes.bin');
+  const { guest, disk, close } = await bootOnNbd(sectors, ownWrites, join(o.work, 'tier2.sock'), o.nfs.port);
   const problems: string[] = [];
   let loginMs: number | null = null;
+  let loginAt = 0;
   let cut: NfsCut | null = null;
   let replayWrites = 0;
+  let kept = false;
   try {
     try {
       loginMs = await guest.login('root', 'roroot', LOGIN_TIMEOUT_SEC);
+      loginAt = disk.requests.length;
     } catch (err) {
       problems.push(`no login: ${(err as Error).message.split('\n')[0]}; console: ${guest.console.slice(-600).replace(/\s+/g, ' ')}`);
-      return { loginMs, problems, nfs: null, replayWrites };
+      return { loginMs, problems, nfs: null, replayWrites, boot: null };
     }
     const sh = (cmd: string) => guest.sh(cmd, 120);
-    if (system.name === 'roroot') {
+    if (system.roroot) {
       const mode = (await sh('findmnt -n -o OPTIONS / | cut -d, -f1')).out.trim();
       if (mode !== 'ro') problems.push(`/ is mounted ${mode}, not ro`);
       const fsck = await sh('e2fsck -fn /dev/vda1 2>&1 | tail -3');
@@ -57,38 +87,43 @@ export async function bootState(system: System, rec: Recording, recDir: string, 
     if (failed.length > 0) problems.push(`failed units: ${failed.join(' ')}`);
     // The sentinel was synced at request sentinelAt: a cut after that
     // must keep it. (roroot keeps it on NFS, out of the cut's reach.)
-    if (state.k >= rec.sentinelAt) {
+    if (o.k >= rec.sentinelAt) {
       const sentinel = (await sh(`cat ${system.sentinel}`)).out.trim();
       if (sentinel !== SENTINEL_TEXT) problems.push(`persistent file ${system.sentinel}: "${sentinel}"`);
     }
-    if (scenario === 'nfs') {
-      if (system.name === 'baseline') await sh(system.setup);
-      cut = await nfsCut(guest, system.records, nfs, 5, 5);
+    if (o.scenario === 'nfs') {
+      if (!system.roroot) await sh(system.setup);
+      cut = await nfsCut(guest, system.records, o.nfs, 5, 5);
       if (cut.missing.length > 0) problems.push(`acked NFS records missing after the cut: ${cut.missing.join(' ')}`);
     }
-    if (system.name === 'roroot') {
-      // A cut inside a window leaves the journal to replay: the kernel does
-      // it when it mounts the root, before roroot runs and writes anything
-      // (its first write is the scratch mkfs). Those writes finish the
-      // window's own work; a root write after that is a bug even here.
+    if (system.roroot) {
+      // What the kernel writes when it mounts the root (journal replay,
+      // orphans) comes before roroot runs and writes anything (its first
+      // write is the scratch mkfs); a root write after that is a bug even
+      // here.
       const firstElsewhere = disk.requests.find((r) => r.op === 'write' && !touchesPartition(r, part));
-      const atMount = (r: Request) => verdict === 'replay' && (!firstElsewhere || r.i < firstElsewhere.i);
+      const atMount = (r: Request) => o.recovery && (!firstElsewhere || r.i < firstElsewhere.i);
       const outside = rootWritesOutsideWindows(disk.requests, part);
       replayWrites = outside.filter(atMount).length;
       const bad = outside.filter((r) => !atMount(r));
       if (bad.length > 0) problems.push(`${bad.length} writes to the root outside a window during this boot (first: request ${bad[0].i}, phase ${bad[0].phase})`);
     }
-    return { loginMs, problems, nfs: cut, replayWrites };
+    kept = o.keep;
+    return { loginMs, problems, nfs: cut, replayWrites, boot: kept ? { requests: disk.requests.slice(), writesBin: join(o.work, 'recut-writes.bin'), loginAt } : null };
   } finally {
     close();
     sectors.close();
     closeSync(recorded);
-    rmSync(join(work, 'tier2-writes.bin'), { force: true });
+    data.close();
+    extra.close();
+    rmSync(join(o.work, 'tier2-pieces.bin'), { force: true });
+    if (kept) renameSync(ownWrites, join(o.work, 'recut-writes.bin'));
+    else rmSync(ownWrites, { force: true });
   }
 }
 
 // One line for the console: how the boot went.
 export function describeBoot(r: Tier2Result): string {
   const login = r.loginMs === null ? 'NO LOGIN' : `login after ${(r.loginMs / 1000).toFixed(1)} s`;
-  return `${login}${r.replayWrites ? `, journal replayed at mount (${r.replayWrites} writes)` : ''}`;
+  return `${login}${r.replayWrites ? `, the kernel's recovery at mount wrote the root ${r.replayWrites} times` : ''}`;
 }
