@@ -7,7 +7,7 @@ import type { ModulesFact } from './plan/modules-dep';
 import { identityPlaces } from './places/identity';
 import { KINDS } from './places/place';
 import { activation, planBoot, planStateFiles } from './plan/plan';
-import type { Plan } from './plan/steps';
+import type { Plan, Step } from './plan/steps';
 import { writeRecord, type BootRecord, type Reason } from './record';
 import { performDepmod } from './rw/modules-dep';
 import { execute, type ExecContext, type Execution, type Performers } from './sys/execute';
@@ -77,12 +77,19 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
   if (round.facts.modules?.exists && plan.active && !plan.steps.some((s) => s.kind === 'depmod')) log.info(`modules: ${round.facts.modules.dir}/modules.dep is current, no window`);
 
   if (!exec.fatal) {
-    // The scratch first (the network lane's enrolment mounts on it), then
-    // the local steps and the NFS mounts side by side.
+    // What the rest stands on first: the root made writable (roroot off on
+    // a converted system: a bind of the master copy made while / is still
+    // read-only would stay read-only) and the scratch (the network lane's
+    // enrolment mounts on it); then the local steps and the NFS mounts side
+    // by side.
     const rest = plan.steps.filter((s) => s.phase !== 'pseudo');
-    merge(exec, await execute(rest.filter((s) => s.phase === 'scratch'), ctx, PERFORMERS));
+    const first = (s: Step) => s.phase === 'root' || s.phase === 'scratch';
+    merge(exec, await execute(rest.filter(first), ctx, PERFORMERS));
     if (!exec.fatal) {
-      const lanes = await Promise.all([execute(rest.filter((s) => s.phase !== 'scratch' && !s.lane), ctx, PERFORMERS), execute(rest.filter((s) => s.lane === 'network'), ctx, PERFORMERS)]);
+      const lanes = await Promise.all([
+        execute(rest.filter((s) => !first(s) && !s.lane), ctx, PERFORMERS, exec.results),
+        execute(rest.filter((s) => !first(s) && s.lane === 'network'), ctx, PERFORMERS, exec.results),
+      ]);
       for (const l of lanes) merge(exec, l);
     }
     if (!exec.fatal && plan.active) await bindStores(round, ctx, exec, plan);

@@ -162,7 +162,7 @@ t('noreadonlyroot on a converted system: / read-write, every volatile link resol
   assert.is(r.s.rc.trim(), '0', r.stdout + r.stderr);
   const root = mountsOf(r.s).find((m) => m[0] === '/');
   assert.ok(root, 'the tree');
-  assert.equal(lines(r.s.master), ['kept', 'master syslog line', 'line'], 'what is written lands in the master copy: a plain read-write system');
+  assert.equal(lines(r.s.master), ['kept', 'master syslog line', 'line'], `what is written lands in the master copy: a plain read-write system\n${r.stdout}${r.stderr}`);
   assert.equal(lines(r.s.links), ['tmp resolves', 'var/log resolves', 'var/spool/lpd resolves']);
   assert.not.ok(mountsOf(r.s).some((m) => m[1] === 'ext4' && m[2] === ctx.disk.partition(2)), 'the scratch partition is not formatted');
   const kmsg = readFileSync(join(ctx.dir, 'kmsg'), 'utf8');

@@ -41,14 +41,16 @@ export type Outcome = 'ok' | 'already' | { members: { step: Bind; status: 'ok' |
 export type Performer<K extends StepKind> = (step: StepOf<K>, ctx: ExecContext) => Promise<Outcome>;
 export type Performers = { [K in StepKind]: Performer<K> };
 
-export async function execute(steps: Step[], ctx: ExecContext, performers: Performers): Promise<Execution> {
+// `earlier`: the results of the rounds already run (boot runs a plan in
+// rounds), for the `needs` of a step whose dependency ran in one of them.
+export async function execute(steps: Step[], ctx: ExecContext, performers: Performers, earlier: readonly StepResult[] = []): Promise<Execution> {
   const out: Execution = { results: [], fatal: false, retry: [] };
-  await runAll(steps, ctx, performers, out, undefined);
+  await runAll(steps, ctx, performers, out, undefined, earlier);
   return out;
 }
 
-async function runAll(steps: Step[], ctx: ExecContext, performers: Performers, out: Execution, fallbackFor: string | undefined): Promise<boolean> {
-  for (const step of steps) if (!(await runOne(step, ctx, performers, out, fallbackFor))) return false;
+async function runAll(steps: Step[], ctx: ExecContext, performers: Performers, out: Execution, fallbackFor: string | undefined, earlier: readonly StepResult[]): Promise<boolean> {
+  for (const step of steps) if (!(await runOne(step, ctx, performers, out, fallbackFor, earlier))) return false;
   return true;
 }
 
@@ -62,13 +64,13 @@ export function errorText(err: unknown): string {
 }
 
 // false: a fatal step failed and nothing after it may run.
-async function runOne(step: Step, ctx: ExecContext, performers: Performers, out: Execution, fallbackFor: string | undefined): Promise<boolean> {
+async function runOne(step: Step, ctx: ExecContext, performers: Performers, out: Execution, fallbackFor: string | undefined, earlier: readonly StepResult[]): Promise<boolean> {
   const command = describe(step);
   const record = (id: string, phase: Phase, kind: StepKind, cmd: string, status: Status, ms: number, error?: string) =>
     out.results.push({ id, phase, kind, command: cmd, status, ms, ...(error ? { error } : {}), ...(fallbackFor ? { fallbackFor } : {}) });
 
   if (step.needs) {
-    const needed = out.results.filter((r) => r.id === step.needs).pop();
+    const needed = [...earlier, ...out.results].filter((r) => r.id === step.needs).pop();
     if (!needed || (needed.status !== 'ok' && needed.status !== 'already')) {
       ctx.log.info(`${step.phase}: ${command}: skipped, ${step.needs} did not succeed`);
       record(step.id, step.phase, step.kind, command, 'skipped', 0);
@@ -105,7 +107,7 @@ async function runOne(step: Step, ctx: ExecContext, performers: Performers, out:
     ctx.log.error(`${step.phase}: ${command}: ${reason}, ${then} (${formatMs(ms)} ms)`);
     record(step.id, step.phase, step.kind, command, 'failed', ms, reason);
     if (retries) out.retry.push(step);
-    if (fallback) return runAll(fallback, ctx, performers, out, step.id);
+    if (fallback) return runAll(fallback, ctx, performers, out, step.id, earlier);
     if (step.fatal) out.fatal = true;
     return !step.fatal;
   }

@@ -23,7 +23,7 @@ function setup(fail: Record<string, string> = {}) {
   };
   const performers = Object.fromEntries((['mount', 'remount', 'mkfs', 'fill', 'bind', 'bind-batch', 'symlink', 'mkdir', 'enrol', 'nfs', 'umount', 'hostname', 'depmod'] as StepKind[]).map((k) => [k, perform])) as unknown as Performers;
   const ctx: ExecContext = { root: '/', log: new Logger((l) => lines.push(l), null), mounted: new Set() };
-  return { ran, lines, run: (steps: Step[]) => execute(steps, ctx, performers) };
+  return { ran, lines, run: (steps: Step[], earlier: Parameters<typeof execute>[3] = []) => execute(steps, ctx, performers, earlier) };
 }
 
 const mount = (id: string, extra: Partial<Step> = {}): Step => ({ id, phase: 'scratch', kind: 'mount', target: `/${id}`, mkdir: null, argv: ['mount', '-n', id, `/${id}`], timeoutSec: 1, fatal: false, why: '', ...extra }) as Step;
@@ -37,6 +37,13 @@ t('in order; a step whose need failed is skipped and said so; a failure reads li
   assert.match(x.lines[0], /^roroot: scratch: mount -n a \/a: wrong fs type \(exit 32\), continuing \([\d.]+ ms\)$/);
   assert.match(x.lines[1], /^roroot: scratch: mount -n b \/b: skipped, a did not succeed$/);
   assert.is(out.fatal, false);
+});
+
+t('a need met (or not) in an earlier round: boot runs the root and the scratch before the rest', async () => {
+  const x = setup({ a: 'x' });
+  const first = await x.run([mount('m'), mount('a')]);
+  const out = await x.run([mount('b', { needs: 'm' }), mount('c', { needs: 'a' })], first.results);
+  assert.equal(out.results.map((r) => `${r.id}:${r.status}`), ['b:ok', 'c:skipped']);
 });
 
 t('a failure runs the fallback instead (recorded as its fallback); a fatal step without one stops everything', async () => {
