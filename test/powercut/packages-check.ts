@@ -53,22 +53,32 @@ export class PackageCheck {
       }
     }
     const findings = [...audit.findings];
-    // A suspect whose bytes are as flashed gets dpkg's answer as flashed:
-    // nothing to find.
-    const suspects = [...a.files].filter((id) => audit.stanzas.get(this.index.files[id].pkg)?.text !== this.index.stanzas.get(this.index.files[id].pkg)?.text || this.differs(state, id));
     // dpkg --verify finds nothing in a file whose md5 is the one the
-    // database expects: only the others are asked about.
-    const odd = [...suspects.map((id) => this.index.files[id]), ...audit.whole].map((f) => ({ f, data: content(state, f.at) })).filter((x) => !matches(x.f, x.data));
-    const mine = odd.map((x) => ({ ...x, key: fileKey(x.f, x.data) }));
-    for (const [key, line] of this.verify('state', mine.filter((x) => !this.verdicts.has(x.key)), audit.stanzas, audit.diversions)) this.verdicts.set(key, line);
-    // A package that was not installed as flashed had nothing to find then.
-    const then = mine.filter((x) => this.index.stanzas.has(x.f.pkg)).map((x) => ({ f: x.f, key: [x.f.pkg, x.f.path, x.f.hash].join('\0') }));
+    // database expects, and gives a file whose bytes are as flashed the
+    // answer it gave as flashed: only the others are asked about.
+    const same = (pkg: string) => audit.stanzas.get(pkg)?.text === this.index.stanzas.get(pkg)?.text;
+    const asked = [...[...a.files].map((id) => ({ f: this.index.files[id], id })), ...audit.whole.map((f) => ({ f, id: -1 }))]
+      .map((x) => ({ ...x, data: content(state, x.f.at) }))
+      .filter(({ f, id, data }) => {
+        // Gone: a finding, unless it was gone as flashed already.
+        if (data === null) return id < 0 || !same(f.pkg) || this.index.pristine.resolve(f.at) !== null;
+        return !matches(f, data) && (id < 0 || !same(f.pkg) || digest(data) !== this.flashedDigest(id));
+      })
+      .map((x) => ({ ...x, key: fileKey(x.f, x.data) }));
+    try {
+      for (const [key, line] of this.verify('state', asked.filter((x) => !this.verdicts.has(x.key)), audit.stanzas, audit.diversions)) this.verdicts.set(key, line);
+    } catch (err) {
+      if (!(err instanceof BadDatabase)) throw err;
+      return [...findings, `dpkg database: ${err.message}`];
+    }
+    // What dpkg said of a file there as flashed (a missing file was not).
+    const then = asked.filter((x) => x.data !== null && this.index.stanzas.has(x.f.pkg)).map((x) => ({ f: x.f, key: flashedKey(x.f) }));
     const ask = then.filter((x) => !this.flashed.has(x.key)).map((x) => ({ ...x, data: content(this.index.pristine, x.f.at) }));
     for (const x of ask.filter((y) => matches(y.f, y.data))) this.flashed.set(x.key, null);
     for (const [key, line] of this.verify('flashed', ask.filter((y) => !matches(y.f, y.data)), this.index.stanzas, this.index.diversions)) this.flashed.set(key, line);
-    for (const x of mine) {
+    for (const x of asked) {
       const line = this.verdicts.get(x.key) ?? null;
-      const before = this.index.stanzas.has(x.f.pkg) ? (this.flashed.get([x.f.pkg, x.f.path, x.f.hash].join('\0')) ?? null) : null;
+      const before = x.data !== null && this.index.stanzas.has(x.f.pkg) ? (this.flashed.get(flashedKey(x.f)) ?? null) : null;
       if (line !== null && line !== before) findings.push(`dpkg --verify: ${line}`);
     }
     return findings;
@@ -105,7 +115,12 @@ export class PackageCheck {
     }
     const r = spawnSync('dpkg', [`--root=${root}`, '--verify', ...byPkg.keys()], { encoding: 'utf8', maxBuffer: 64 << 20 });
     rmSync(root, { recursive: true, force: true });
-    if (r.status !== 0 && r.status !== 1) throw new Error(`dpkg --root=${root} --verify: exit ${r.status}: ${r.stderr.trim()}`);
+    if (r.status !== 0 && r.status !== 1) {
+      // The state's own stanzas: dpkg cannot read the database it left.
+      const why = `dpkg --verify: exit ${r.status}: ${r.stderr.trim().replace(/\s+/g, ' ')}`;
+      if (name === 'state') throw new BadDatabase(why.replace(root, ''));
+      throw new Error(`dpkg --root=${root} --verify: exit ${r.status}: ${r.stderr.trim()}`);
+    }
     // "??5?????? c /etc/x": nine flags, a space, c for a conffile, a space.
     const lines = new Map<string, string>();
     for (const l of r.stdout.split('\n')) if (l.length > 12) lines.set(l.slice(12), l);
@@ -113,10 +128,9 @@ export class PackageCheck {
     return out;
   }
 
-  private differs(state: Ext4, id: number): boolean {
-    const f = this.index.files[id];
-    if (!this.flashedBytes.has(id)) this.flashedBytes.set(id, digest(content(this.index.pristine, f.at)));
-    return digest(content(state, f.at)) !== this.flashedBytes.get(id);
+  private flashedDigest(id: number): string {
+    if (!this.flashedBytes.has(id)) this.flashedBytes.set(id, digest(content(this.index.pristine, this.index.files[id].at)));
+    return this.flashedBytes.get(id) as string;
   }
 
   // The state's database: packages gone from it, dpkg --audit's findings
@@ -177,6 +191,8 @@ export class PackageCheck {
 const matches = (f: Watched, data: Buffer | null) => data !== null && createHash('md5').update(data).digest('hex') === f.hash;
 
 const digest = (data: Buffer | null) => (data ? createHash('sha1').update(data).digest('hex') : 'missing');
+
+const flashedKey = (f: Watched) => [f.pkg, f.path, f.hash].join('\0');
 
 // What dpkg's answer for a file depends on.
 function fileKey(f: Watched, data: Buffer | null): string {

@@ -31,7 +31,7 @@ export interface Tier1Input {
   workers: { script: string; count: number } | null;
 }
 
-// A state tier 2 may boot: the riskier first.
+// A state tier 2 may boot.
 export interface Candidate {
   k: number;
   seed: number;
@@ -182,14 +182,18 @@ export async function tier1(o: Tier1Input): Promise<Tier1Output> {
     candidates.get(`${row.scenario}/${policy}`)?.push({ k, seed, window, risk: bad.length > 0 ? 2 : r.verdict === 'untouched' ? 0 : 1, recovery: r.recovery });
     cuts.push({ system: system.name, scenario: row.scenario, policy, k, seed, t: requests[k - 1].t, window, verdict: r.verdict, changed: r.changed && bytesMatter, packages: r.packages.length > 0 });
   };
-  // A worker process judges one state at a time; this one, two (while
-  // e2fsck looks at one, it lays the next).
-  const order = (share: Job[], n: number): WorkOrder => ({ image: system.image, part, dir: o.dir, work: join(o.dir, `tier1-${n}`), storage: o.storage, slots: o.workers ? 1 : 2, jobs: share });
+  // Two states at a time in each: while e2fsck looks at one, the next is laid.
+  const order = (share: Job[], n: number): WorkOrder => ({ image: system.image, part, dir: o.dir, work: join(o.dir, `tier1-${n}`), storage: o.storage, slots: 2, jobs: share });
   const count = o.workers ? Math.max(1, o.workers.count) : 1;
   // Whole rows to each worker: a row's states are alike and judged in order.
   const shares = Array.from({ length: count }, (_, n) => jobs.filter((j) => j.row % count === n));
   const done = o.workers ? await Promise.all(shares.map((share, n) => inWorker((o.workers as { script: string }).script, order(share, n), each))) : [await judge(order(jobs, 0), each)];
-  for (const pool of candidates.values()) pool.sort((a, b) => b.risk - a.risk || a.k - b.k);
+  // Outside a window and inside one by turns, the riskiest first of each.
+  for (const [key, pool] of candidates) {
+    const riskiest = (window: boolean) => pool.filter((c) => c.window === window).sort((a, b) => b.risk - a.risk || a.k - b.k);
+    const [outside, inside] = [riskiest(false), riskiest(true)];
+    candidates.set(key, Array.from({ length: Math.max(outside.length, inside.length) }, (_, i) => [outside[i], inside[i]]).flat().filter((c): c is Candidate => c !== undefined));
+  }
   const seconds = (Date.now() - t0) / 1000;
   const setup = Math.max(...done.map((d) => d.setupSeconds));
   const states = cuts.length;

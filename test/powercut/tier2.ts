@@ -1,5 +1,6 @@
 import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Guest } from '../../board/guest';
 import type { NfsServer } from '../../board/nfs-server';
 import { clip, type Piece } from './crash-state';
 import { bootOnNbd } from './nbd-guest';
@@ -43,6 +44,19 @@ export interface Tier2Result {
 }
 
 const LOGIN_TIMEOUT_SEC = 300;
+// A boot that stopped for a person (a root fsck -p refused, emergency mode)
+// or died: no login will come, and waiting for one cost minutes each.
+const STOPPED = /\(initramfs\) |Give root password for maintenance|Kernel panic - not syncing/;
+
+// Rejects once the console shows STOPPED, until `over()` says to stop looking.
+async function stopped(guest: Guest, over: () => boolean): Promise<never> {
+  for (;;) {
+    const m = STOPPED.exec(guest.console);
+    if (m) throw new Error(`the boot stopped: "${m[0].trim()}"`);
+    if (over() || !guest.running) return new Promise<never>(() => {});
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
 
 export async function bootState(o: BootInput): Promise<Tier2Result> {
   const { system, rec, part } = o;
@@ -66,12 +80,17 @@ export async function bootState(o: BootInput): Promise<Tier2Result> {
   let replayWrites = 0;
   let kept = false;
   try {
+    let over = false;
     try {
-      loginMs = await guest.login('root', 'roroot', LOGIN_TIMEOUT_SEC);
+      const login = guest.login('root', 'roroot', LOGIN_TIMEOUT_SEC);
+      login.catch(() => {}); // the boot may stop first; its end is seen below
+      loginMs = await Promise.race([login, stopped(guest, () => over)]);
       loginAt = disk.requests.length;
     } catch (err) {
       problems.push(`no login: ${(err as Error).message.split('\n')[0]}; console: ${guest.console.slice(-600).replace(/\s+/g, ' ')}`);
       return { loginMs, problems, nfs: null, replayWrites, boot: null };
+    } finally {
+      over = true;
     }
     const sh = (cmd: string) => guest.sh(cmd, 120);
     if (system.roroot) {
