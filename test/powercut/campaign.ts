@@ -122,7 +122,12 @@ async function runSystem(run: Run, o: CampaignOptions): Promise<SystemResult> {
       const cut = t1.cuts.find((x) => x.scenario === scenario && x.policy === policy && x.k === c.k && x.seed === c.seed);
       if (cut) cut.boot = failed ? 'failed' : 'ok';
       o.say(`${system.name}: tier 2: ${scenario}/${policy} K=${c.k} seed=${c.seed}${c.window ? ' (window)' : ''}: ${describeBoot(r)}${r.problems.length ? `; ${r.problems.join('; ')}` : ''}`);
-      if (!r.boot) continue;
+      // A second cut is cut into a recovery that came up clean: one that
+      // did not is a finding already, and its root (the base the second
+      // cut is judged against) may be too damaged to read; the 1200-cut
+      // campaign died on one (nfs/flush-ignored, a bad directory entry in
+      // the dpkg database).
+      if (!r.boot || failed) continue;
       secondCuts++;
       const s = await secondCut({ ...input, window: c.window, policy, seed: c.seed, recDir: dir, storage: o.storage }, r.boot);
       if (!s) continue;
