@@ -44,10 +44,15 @@ class Reader {
       this.length += d.length;
       this.wake?.();
     });
-    socket.on('close', () => {
+    const end = () => {
       this.ended = true;
       this.wake?.();
-    });
+    };
+    socket.on('close', end);
+    // A power cut kills QEMU mid-conversation: a write to it then fails
+    // (EPIPE, ECONNRESET). That is how a session ends, not a fault, and
+    // unheard it was thrown and took the whole harness down.
+    socket.on('error', end);
   }
 
   async take(n: number): Promise<Buffer | null> {
