@@ -13,7 +13,7 @@ TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts') $(wildcard b
 # fresh machine lacks: kmod is Priority important, not required).
 # test/deps.test.ts fails when a program the code or the tests run is in
 # none of these lists and not Essential or required.
-HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev binutils kmod
+HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev binutils kmod openssh-client
 
 .PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image fleet bench powercut powercut-replay clean
 

@@ -122,6 +122,22 @@ function pruneModules(tree: string, b: Board, initramfsModules: string[]) {
   }
 }
 
+// Nothing of one router's identity in the image: every router flashed
+// from it would share it. The boot stage makes each item on the router's
+// state at its first boot and binds it over the place kept here
+// (init/places/identity.ts): an empty /etc/machine-id (a file to bind
+// over; systemd would otherwise make one up at every boot), /etc/dropbear
+// without the host keys dropbear's postinst made in the build, no random
+// seed.
+function noBakedIdentity(tree: string) {
+  writeFileSync(join(tree, 'etc/machine-id'), '');
+  rmSync(join(tree, 'var/lib/dbus/machine-id'), { force: true });
+  const keys = join(tree, 'etc/dropbear');
+  mkdirSync(keys, { recursive: true });
+  for (const name of readdirSync(keys)) if (/_host_key$/.test(name)) rmSync(join(keys, name));
+  for (const seed of ['var/lib/systemd/random-seed', 'var/lib/urandom/random-seed']) rmSync(join(tree, seed), { force: true });
+}
+
 function main() {
   const t0 = Date.now();
   const b = requireBoard(boardFile);
@@ -154,6 +170,7 @@ function main() {
       for (const unit of ['e2scrub_reap.service', 'e2scrub_all.timer']) symlinkSync('/dev/null', join(tree, 'etc/systemd/system', unit));
     } else sysvinitSetup(tree, b);
     if (b.dev === 'static') staticDev(tree, b, layout);
+    noBakedIdentity(tree);
     copyFileSync(deb, join(tree, 'root/roroot.deb'));
     // dpkg and update-initramfs want /proc, /sys and /dev: in a private
     // mount namespace, so nothing of this machine is touched.

@@ -53,6 +53,10 @@ export interface QemuOptions {
   // a network of its own, yet sees the NFS server at the same address the
   // one image names.
   fleetIndex?: number;
+  // The router's SSH server on this port of 127.0.0.1 (hostfwd: a
+  // connection from the host in; restrict=on still keeps the guest from
+  // reaching anything out).
+  sshPort?: number;
 }
 
 export function qemuArgs(o: QemuOptions): string[] {
@@ -68,6 +72,7 @@ export function qemuArgs(o: QemuOptions): string[] {
   // inside a QEMU option.)
   const relay = `socat STDIO TCP:127.0.0.1:${o.nfsPort},,retry=60,,interval=1`;
   const forward = o.nfsPort ? `,guestfwd=tcp:${hw.nfsAddress}:2049-cmd:${relay}` : '';
+  const ssh = o.sshPort ? `,hostfwd=tcp:127.0.0.1:${o.sshPort}-:22` : '';
   // TCG's translation cache is 1 GiB by default (QEMU 5.0 on) and a boot
   // fills most of it: a 256 MiB guest cost 939 MiB of host memory. A fleet
   // on one host caps it (tcgCacheMiB).
@@ -84,7 +89,7 @@ export function qemuArgs(o: QemuOptions): string[] {
     ...diskArgs(o, hw),
     ...(o.scratchDisk ? ['-drive', `file=${o.scratchDisk},format=raw,if=${hw.disk}`] : []),
     // QEMU's slirp wants the guestfwd address inside the guest's network.
-    '-netdev', `user,id=n0,restrict=on,net=${net}.0/24${dhcp}${forward}`,
+    '-netdev', `user,id=n0,restrict=on,net=${net}.0/24${dhcp}${forward}${ssh}`,
     // Slot 3 on every board, so the NIC's name in the guest stays ens3 for
     // what addresses it by name (the power-cut harness's baseline, which
     // has no network hook). roroot's own hook takes whatever name it has.

@@ -10,7 +10,10 @@ import type { Board } from '../init/config/board';
 // change to any of them builds a new one, nothing else does.
 
 const SUITE = 'bookworm';
-const PACKAGES = ['linux-image-amd64', 'initramfs-tools', 'klibc-utils', 'systemd-sysv', 'udev', 'nodejs', 'util-linux', 'login', 'iproute2', 'nfs-common', 'e2fsprogs', 'kmod'];
+const PACKAGES = ['linux-image-amd64', 'initramfs-tools', 'klibc-utils', 'systemd-sysv', 'udev', 'nodejs', 'util-linux', 'login', 'iproute2', 'nfs-common', 'e2fsprogs', 'kmod', 'dropbear'];
+// dropbear: the router's SSH server. By size: dropbear-bin and its two
+// libraries (libtomcrypt, libtommath) install about 2 MB; openssh-server
+// with the client it depends on and its Kerberos libraries about 10 MB.
 // A board with INIT=sysvinit gets sysvinit-core in systemd-sysv's place.
 // udev stays: initramfs-tools-core depends on it, and the initramfs needs
 // it to load the disk's driver.

@@ -4,7 +4,7 @@ import { formatDiagnostic } from './config/diagnostic';
 import { parseStateList } from './config/state-list';
 import type { Facts } from './plan/facts';
 import type { ModulesFact } from './plan/modules-dep';
-import { identityPlaces } from './places/identity';
+import { IDENTITY, identityPlaces } from './places/identity';
 import { KINDS } from './places/place';
 import { activation, planBoot, planStateFiles } from './plan/plan';
 import type { Plan, Step } from './plan/steps';
@@ -158,7 +158,12 @@ function merge(into: Execution, from: Execution) {
 // list names, bound from it over their place.
 export async function bindStores(round: Round, ctx: ExecContext, exec: Execution, plan: Plan) {
   const s = round.config.settings;
-  const now = { ...round.facts, mounts: readMounts(ctx.root) };
+  // The identity's paths probed again: the first round saw them before the
+  // scratch was mounted, and one under a volatile link (/var/lib/systemd on
+  // the reference image) resolved to nothing then, so it was left unbound.
+  const paths: Facts['paths'] = { ...round.facts.paths };
+  for (const item of IDENTITY) for (const p of [item.path, item.when]) paths[p] = pathFact(ctx.root, p);
+  const now = { ...round.facts, paths, mounts: readMounts(ctx.root) };
   const identity = KINDS.identity.plan(identityPlaces(), { config: round.config, facts: now });
   sayPlan(identity, ctx.log);
   plan.warnings.push(...identity.warnings);
@@ -178,7 +183,6 @@ export async function bindStores(round: Round, ctx: ExecContext, exec: Execution
   }
   const list = parseStateList(file, read.text);
   const errors = list.diagnostics.map(formatDiagnostic);
-  const paths: Facts['paths'] = { ...now.paths };
   for (const e of list.entries) paths[e.path] = pathFact(ctx.root, e.path);
   // The state is mounted now, and what it holds is a fact of this round.
   const files = planStateFiles(round.config, { ...now, paths, mounts: readMounts(ctx.root) }, list.entries, file);

@@ -39,6 +39,7 @@ async function stateSource(g: Guest): Promise<string | undefined> {
 }
 
 const hosts = ['ip-10-0-2-15', 'ip-10-0-2-16'];
+let machineIds: string[] = [];
 
 t('two routers at once: their own names, scratch disks and state directories, created on the server at first boot', async () => {
   const guests = [fleet.boot(0), fleet.boot(1)];
@@ -60,6 +61,15 @@ t('two routers at once: their own names, scratch disks and state directories, cr
     assert.is(readFileSync(join(fleet.stateDir(hosts[i]), 'root/mine'), 'utf8'), `${hosts[i]}\n`, 'on the server, in its own directory');
   }
   assert.equal(readdirSync(join(fleet.nfs.exportDir, 'clientstate')).sort(), ['files', ...hosts]);
+  const ids = await Promise.all(guests.map(async (g) => (await g.sh('cat /etc/machine-id')).out));
+  for (const id of ids) assert.match(id, /^[0-9a-f]{32}\n$/);
+  assert.is.not(ids[0], ids[1], 'two routers from one image, two identities');
+  machineIds = ids;
+  // roroot persist on NFS: a file of the image added to the state, edited.
+  const a = guests[0];
+  assert.match((await a.sh('roroot persist add /etc/motd')).out, /persist: \/etc\/motd added/);
+  assert.is((await a.sh('echo mine >> /etc/motd && sync')).code, 0, 'writable at once, no reboot');
+  assert.match(readFileSync(join(fleet.stateDir(hosts[0]), 'etc/motd'), 'utf8'), /mine\n$/, 'on the server');
 });
 
 t('a reboot of one router: the other keeps running, both keep their state', async () => {
@@ -72,6 +82,11 @@ t('a reboot of one router: the other keeps running, both keep their state', asyn
   assert.is((await again.sh('cat /root/mine')).out, `${hosts[0]}\n`, 'its state survived the reboot');
   assert.is((await again.sh('dmesg | grep -c "roroot: state: enrolled"')).out, '0\n', 'its directory exists: no second enrolment');
   assert.is(await stateSource(again), `10.0.2.100:/export/clientstate/${hosts[0]}`);
+  assert.is((await again.sh('cat /etc/machine-id')).out, machineIds[0], 'its identity survived the reboot, on NFS');
+  assert.match((await again.sh('tail -n 1 /etc/motd')).out, /^mine\n$/, 'a persisted file survived the reboot');
+  assert.match((await again.sh('roroot persist diff /etc/motd')).out, /\+mine\n/);
+  assert.is((await again.sh('roroot persist revert /etc/motd')).code, 0);
+  assert.not.match((await again.sh('cat /etc/motd')).out, /mine/, 'reverted to the factory content');
   assert.is((await b.sh('cat /root/mine')).out, `${hosts[1]}\nduring\n`, 'b did not notice');
   await Promise.all([again.poweroff(), b.poweroff()]);
 });

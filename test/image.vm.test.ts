@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NfsServer } from '../board/nfs-server';
 import { Guest } from '../board/guest';
+import { freePort, hostKeyFingerprint, sshLogin } from './support/ssh';
 
 // The reference router image (make image), booted by QEMU from its own MBR,
 // driven on the serial console. Each test boots a qcow2 overlay of the one
@@ -39,9 +40,10 @@ interface Status {
   lastBoot: { started: string; totalMs: number; steps: { id: string; status: string; ms: number; error?: string }[] };
 }
 
-t('boots to login from its own MBR; read-only root, scratch re-made each boot, persistent data on the NFS export', async () => {
+t('boots to login from its own MBR; read-only root, scratch re-made each boot, persistent data on the NFS export, one identity over SSH and across boots', async () => {
   const disk = overlay('main');
-  const g = Guest.boot({ disk, format: 'qcow2', memMiB: 256, nfsPort: nfs.port });
+  const sshPort = await freePort();
+  const g = Guest.boot({ disk, format: 'qcow2', memMiB: 256, nfsPort: nfs.port, sshPort });
   try {
     await g.login();
     // The initramfs's DHCP answered on its first try (roroot-net brings the
@@ -65,14 +67,29 @@ t('boots to login from its own MBR; read-only root, scratch re-made each boot, p
     assert.ok(mkfs?.status === 'ok' && mkfs.ms > 0);
     const logged = (await g.sh('dmesg | grep -c "roroot: "')).out.trim();
     assert.ok(Number(logged) >= st.lastBoot.steps.length + 2, `every boot step is in the kernel log: ${logged} lines for ${st.lastBoot.steps.length} steps`);
+    // Its identity, made at its first boot on its state partition (vda3),
+    // and its SSH server, reached through the hostfwd.
+    const id = (await g.sh('cat /etc/machine-id')).out;
+    assert.match(id, /^[0-9a-f]{32}\n$/);
+    assert.match((await g.sh('findmnt -n -o SOURCE /etc/machine-id')).out, /^\/dev\/vda3\[/, 'kept on the state partition');
+    assert.is((await g.sh('roroot status >/dev/null')).code, 0, `not degraded: ${(await g.sh('roroot status')).out}`);
+    const key = await hostKeyFingerprint(sshPort);
+    const ssh = await sshLogin(sshPort);
+    try {
+      assert.is((await ssh.sh('cat /etc/machine-id')).out, id, 'the same router over SSH');
+    } finally {
+      ssh.kill();
+    }
     const mark = `kept-${Date.now()}`;
     assert.is((await g.sh(`echo ${mark} > /var/lib/roroot-data/kept && sync`)).code, 0);
     assert.is(readFileSync(join(nfs.exportDir, 'var/lib/roroot-data/kept'), 'utf8'), `${mark}\n`, 'on the host export');
     await g.poweroff();
 
-    const again = Guest.boot({ disk, format: 'qcow2', memMiB: 256, nfsPort: nfs.port });
+    const again = Guest.boot({ disk, format: 'qcow2', memMiB: 256, nfsPort: nfs.port, sshPort });
     try {
       await again.login();
+      assert.is((await again.sh('cat /etc/machine-id')).out, id, 'the same machine id after a reboot');
+      assert.is(await hostKeyFingerprint(sshPort), key, 'the same SSH host key after a reboot');
       assert.is((await again.sh('ls /tmp/gone 2>&1')).code, 2, 'the scratch was re-made: /tmp/gone is gone');
       assert.is((await again.sh('grep -c w /var/log/written 2>&1')).code, 2);
       assert.is((await again.sh('cat /var/lib/roroot-data/kept')).out, `${mark}\n`, 'persistent data survived the reboot');

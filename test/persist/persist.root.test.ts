@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -88,6 +88,30 @@ echo "=== list"; cat ${r.tree}/var/lib/roroot/state/files`,
   assert.match(said('_etc_nope_conf'), /\/etc\/nope\.conf does not exist, and nothing can make it on the read-only root/);
   assert.match(said('_etc_app'), /rc=0/);
   assert.equal(lines(b.s.list).filter((l) => !l.startsWith('#')), ['/etc/app'], 'only the good one is listed');
+});
+
+t('identity under volatile places (the reference image: /var/lib/systemd and /var/lib/dhcp are links into the scratch): kept on the state, the same at the next boot', () => {
+  // The planner saw these paths before the scratch was mounted, when the
+  // links pointed at nothing: it skipped them, and status found them unbound.
+  mkdirSync(join(r.tree, 'var/lib/roroot/volatile.ini/var/lib/systemd'), { recursive: true });
+  mkdirSync(join(r.tree, 'var/lib/roroot/volatile.ini/var/lib/dhcp'), { recursive: true });
+  symlinkSync('/var/lib/roroot/volatile/var/lib/systemd', join(r.tree, 'var/lib/systemd'));
+  symlinkSync('/var/lib/roroot/volatile/var/lib/dhcp', join(r.tree, 'var/lib/dhcp'));
+  writeFileSync(join(r.tree, 'etc/roroot.conf'), readFileSync(join(r.tree, 'etc/roroot.conf'), 'utf8').replace('VOLATILE="/tmp /var/log"', 'VOLATILE="/tmp /var/log /var/lib/systemd /var/lib/dhcp"'));
+  const look = `echo "=== seed"; inside 'od -An -tx1 /var/lib/systemd/random-seed | tr -d " \\n"; echo'
+echo "=== lease"; inside 'ls /var/lib/dhcp'
+echo "=== status"; node ${BUNDLE} status --root ${r.tree} --json`;
+  const b1 = r.boot({ before: FORMAT(), after: `inside 'echo lease1 > /var/lib/dhcp/dhclient.leases'\n${look}` });
+  assert.is(b1.s.rc.trim(), '0', b1.stdout + b1.stderr);
+  const status = JSON.parse(b1.s.status) as { places: { path: string; ok: boolean; state: string }[] };
+  const of = (p: string) => status.places.find((x) => x.path === p && x.state === 'in place');
+  assert.ok(of('/var/lib/systemd/random-seed') && of('/var/lib/dhcp'), b1.s.status);
+  assert.ok(status.places.every((x) => x.ok), b1.s.status);
+  assert.match(b1.s.seed, /^[0-9a-f]{1024}\n$/, 'a 512-byte random seed, made by roroot');
+  const b2 = r.boot({ after: look });
+  assert.is(b2.s.rc.trim(), '0', b2.stdout + b2.stderr);
+  assert.is(b2.s.seed, b1.s.seed, 'the seed kept on the state (nothing ran to refresh it here)');
+  assert.equal(lines(b2.s.lease), ['dhclient.leases'], 'the lease kept across a re-made scratch');
 });
 
 t.run();
