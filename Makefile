@@ -15,7 +15,7 @@ TEST_SUPPORT := $(shell find test -name '*.ts' ! -name '*.test.ts') $(wildcard b
 # none of these lists and not Essential or required.
 HOST_PACKAGES := e2fsprogs fdisk util-linux mount coreutils gcc libc6-dev binutils kmod openssh-client
 
-.PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image fleet bench powercut powercut-replay clean
+.PHONY: all test unit-test typecheck host-deps image-deps demo demo-loop deb image update fleet bench powercut powercut-replay clean
 
 all: dist/roroot.js
 
@@ -60,7 +60,7 @@ $(DEB): dist/roroot.js dist/roroot-snapshot.js $(SHIM) $(wildcard pkg/debian/*) 
 	@echo $@
 
 # What building and booting the router image needs on the host.
-IMAGE_PACKAGES := socat mmdebstrap extlinux syslinux-common qemu-system-x86 qemu-utils dpkg-dev lintian nfs-ganesha nfs-ganesha-vfs
+IMAGE_PACKAGES := socat mmdebstrap extlinux syslinux-common grub-pc-bin grub-common qemu-system-x86 qemu-utils dpkg-dev lintian nfs-ganesha nfs-ganesha-vfs
 
 image-deps:
 	$(call install-missing,$(IMAGE_PACKAGES))
@@ -73,8 +73,12 @@ FLEET_IMAGE := build/image/qemu-fleet.img
 STATIC_DEV_IMAGE := build/image/qemu-static-dev.img
 # The seed's router on its own hardware model (board/pc-router.conf).
 PC_ROUTER_IMAGE := build/image/pc-router.img
+# Two root slots, GRUB (board/qemu-ab.conf), and an update for it whose
+# version is the next one (what the upgrade VM test installs).
+AB_IMAGE := build/image/qemu-ab.img
+AB_UPDATE := build/update/qemu-ab-$(VERSION)-next.rorootfw
 image: $(IMAGE)
-build/board/image.js: node_modules/.installed board/image.ts board/rootfs.ts board/kernel-modules.ts $(SOURCES)
+build/board/image.js: node_modules/.installed board/image.ts board/rootfs.ts board/kernel-modules.ts board/update-file.ts $(SOURCES)
 	$(ESBUILD) board/image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
 # The reference image without roroot: the baseline of make bench.
 PLAIN_IMAGE := build/image/qemu-x86_64-plain.img
@@ -82,6 +86,14 @@ build/board/plain-image.js: node_modules/.installed board/plain-image.ts
 	$(ESBUILD) board/plain-image.ts --bundle --platform=node --target=node20 --outfile=$@ --log-level=warning
 $(PLAIN_IMAGE): $(IMAGE) build/board/plain-image.js
 	node build/board/plain-image.js --from $(IMAGE) --out $@
+# `make update [BOARD=...] [FIRMWARE_VERSION=...]`: the board's signed
+# update file, build/update/<board>-<version>.rorootfw (SLOTS=2 boards).
+UPDATE_BOARD := $(if $(filter command line,$(origin BOARD)),$(BOARD),qemu-ab)
+FIRMWARE_VERSION ?= $(VERSION)
+update: $(DEB) build/board/image.js | host-deps image-deps
+	node build/board/image.js --board board/$(UPDATE_BOARD).conf --deb $(DEB) --update build/update --version $(FIRMWARE_VERSION)
+$(AB_UPDATE): board/qemu-ab.conf build/board/image.js $(DEB) | host-deps image-deps
+	node build/board/image.js --board $< --deb $(DEB) --update build/update --version $(VERSION)-next
 build/image/%.img: board/%.conf board/static-dev-udev build/board/image.js $(DEB) | host-deps image-deps
 	node build/board/image.js --board $< --deb $(DEB) --out $@
 
@@ -99,7 +111,7 @@ unit-test: build/test/.built dist/roroot.js
 	node build/test/run.js --unit
 
 # The VM tests boot the reference image: it is built first (cached rootfs).
-test: host-deps typecheck build/test/.built dist/roroot.js dist/roroot-snapshot.js $(SHIM) $(IMAGE) $(PLAIN_IMAGE) $(FLEET_IMAGE) $(STATIC_DEV_IMAGE) $(PC_ROUTER_IMAGE)
+test: host-deps typecheck build/test/.built dist/roroot.js dist/roroot-snapshot.js $(SHIM) $(IMAGE) $(PLAIN_IMAGE) $(FLEET_IMAGE) $(STATIC_DEV_IMAGE) $(PC_ROUTER_IMAGE) $(AB_IMAGE) $(AB_UPDATE)
 	node build/test/run.js
 
 build/demo/loop-demo.js: node_modules/.installed test/demo/loop-demo.ts $(TEST_SUPPORT)

@@ -5,10 +5,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import minimist from 'minimist';
 import type { Board } from '../init/config/board';
 import { setSettings } from '../init/config/settings';
-import { layoutFor, type Layout } from '../init/flash/layout';
+import { FIRMWARE } from '../init/config/own-paths';
+import { rootMkfsArgs } from '../init/flash/flash';
+import { diskSettings, fstabFor, layoutFor, type Layout } from '../init/flash/layout';
 import { requireBoard } from '../init/flash/load-board';
 import { chooseModules, ROUTER_MODULE_DIRS } from './kernel-modules';
 import { DEFAULT_CACHE, rootfsTarball } from './rootfs';
+import { buildUpdate, devKey } from './update-file';
 
 // `make image`: the reference router's disk image, self-booting.
 //   1. a Debian bookworm root filesystem (mmdebstrap --variant=minbase),
@@ -18,14 +21,22 @@ import { DEFAULT_CACHE, rootfsTarball } from './rootfs';
 //      (its postinst runs `roroot install` and builds the initramfs);
 //   3. `roroot flash` onto a loop device over the image file.
 // node build/board/image.js --board board/qemu-x86_64.conf --deb X.deb --out X.img
+// With --update DIR (SLOTS=2 boards), step 3 is instead: the root
+// filesystem image of one slot, DIR/<board>-<version>.img, and the signed
+// update file made of it, DIR/<board>-<version>.rorootfw (board/update-file.ts).
 
-const args = minimist(process.argv.slice(2), { string: ['board', 'deb', 'out', 'cache', 'password'] });
+const args = minimist(process.argv.slice(2), { string: ['board', 'deb', 'out', 'cache', 'password', 'update', 'version', 'keys'] });
 const repo = resolve(__dirname, '../..');
 const boardFile = resolve(args.board ?? 'board/qemu-x86_64.conf');
 const out = resolve(args.out ?? `build/image/${basename(boardFile, '.conf')}.img`);
 const deb = resolve(args.deb);
 const cacheDir = args.cache ?? DEFAULT_CACHE;
 const password = args.password ?? 'roroot';
+// The firmware's version, in /etc/roroot/firmware (roroot upgrade --status).
+const version: string = args.version ?? (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+// The development key pair (made by the build, never committed): its
+// public half in every image, its private half signs the updates.
+const key = devKey(resolve(args.keys ?? 'build/keys'));
 
 function sh(cmd: string, argv: string[], input?: string, cwd?: string): string {
   return execFileSync(cmd, argv, { encoding: 'utf8', input, cwd, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'] });
@@ -47,6 +58,8 @@ function rorootConf(b: Board): string {
       STATE_LABEL: b.stateLabel,
       DEVTMPFS: b.dev === 'devtmpfs' ? 'yes' : 'no',
       BOOTLOADER: 'flash',
+      BOARD: b.name,
+      ...(b.slots === 2 ? { UPGRADE_TRIES: String(b.upgradeTries), ...(b.upgradeHealth ? { UPGRADE_HEALTH: b.upgradeHealth } : {}) } : {}),
     },
     `# ${basename(boardFile)}: written by the image builder; roroot flash adds the disk's own keys.`,
   );
@@ -138,7 +151,26 @@ function noBakedIdentity(tree: string) {
   for (const seed of ['var/lib/systemd/random-seed', 'var/lib/urandom/random-seed']) rmSync(join(tree, seed), { force: true });
 }
 
-function main() {
+// One slot's root filesystem, as roroot flash makes slot A (the same
+// files: on a SLOTS=2 board they name no device of a disk), and the signed
+// update file of it.
+async function update(b: Board, layout: Layout, tree: string, t0: number) {
+  if (b.slots !== 2) throw new Error(`board ${b.name} has SLOTS=1: an update needs two root slots`);
+  writeFileSync(join(tree, 'etc/fstab'), fstabFor(b, layout));
+  writeFileSync(join(tree, 'etc/roroot.conf'), setSettings(readFileSync(join(tree, 'etc/roroot.conf'), 'utf8'), diskSettings(b, layout)));
+  const dir = resolve(args.update);
+  mkdirSync(dir, { recursive: true });
+  const image = join(dir, `${b.name}-${version}.img`);
+  writeFileSync(`${image}.tmp`, '');
+  truncateSync(`${image}.tmp`, b.rootSizeMiB * 1024 * 1024);
+  sh('mkfs.ext4', [...rootMkfsArgs(tree), `${image}.tmp`]);
+  renameSync(`${image}.tmp`, image);
+  const file = join(dir, `${b.name}-${version}.rorootfw`);
+  const h = await buildUpdate({ image, board: b.name, version, privatePem: key.privatePem, out: file });
+  say(`${file}: ${b.name} ${version}, ${Math.round(h.payloadSize / 1048576)} MiB (image ${Math.round(h.imageSize / 1048576)} MiB, sha256 ${h.imageSha256.slice(0, 16)}...), built in ${Math.round((Date.now() - t0) / 1000)} s`);
+}
+
+async function main() {
   const t0 = Date.now();
   const b = requireBoard(boardFile);
   // Sizes and partitions only: roroot flash gives the disk its own id.
@@ -171,12 +203,16 @@ function main() {
     } else sysvinitSetup(tree, b);
     if (b.dev === 'static') staticDev(tree, b, layout);
     noBakedIdentity(tree);
+    mkdirSync(join(tree, 'etc/roroot'), { recursive: true });
+    writeFileSync(join(tree, FIRMWARE.slice(1)), `${version}\n`);
+    writeFileSync(join(tree, 'etc/roroot/update.pub'), key.publicPem);
     copyFileSync(deb, join(tree, 'root/roroot.deb'));
     // dpkg and update-initramfs want /proc, /sys and /dev: in a private
     // mount namespace, so nothing of this machine is touched.
     sh('unshare', ['--mount', '--propagation', 'private', 'sh', '-euc', `mount -t proc proc ${tree}/proc; mount -t sysfs sysfs ${tree}/sys; mount --rbind /dev ${tree}/dev
 chroot ${tree} dpkg -i /root/roroot.deb`]);
     rmSync(join(tree, 'root/roroot.deb'));
+    if (args.update) return await update(b, layout, tree, t0);
 
     const sizeMiB = layout.minDiskMiB;
     mkdirSync(dirname(out), { recursive: true });
@@ -196,4 +232,7 @@ chroot ${tree} dpkg -i /root/roroot.deb`]);
   }
 }
 
-main();
+main().catch((err: Error) => {
+  process.stderr.write(`image: ${err.message}\n`);
+  process.exit(1);
+});

@@ -57,6 +57,10 @@ export interface QemuOptions {
   // connection from the host in; restrict=on still keeps the guest from
   // reaching anything out).
   sshPort?: number;
+  // A reboot reboots (A/B upgrades: a trial slot, GRUB counting tries);
+  // otherwise -no-reboot makes it end QEMU, so that a test sees it.
+  reboots?: boolean;
+  mediaDisk?: string; // a raw file the guest reads only (a stick with update files)
 }
 
 export function qemuArgs(o: QemuOptions): string[] {
@@ -85,9 +89,10 @@ export function qemuArgs(o: QemuOptions): string[] {
     '-nodefaults',
     '-display', 'none',
     '-serial', 'mon:stdio',
-    '-no-reboot',
+    ...(o.reboots ? [] : ['-no-reboot']),
     ...diskArgs(o, hw),
     ...(o.scratchDisk ? ['-drive', `file=${o.scratchDisk},format=raw,if=${hw.disk}`] : []),
+    ...(o.mediaDisk ? ['-drive', `file=${o.mediaDisk},format=raw,if=${hw.disk},readonly=on`] : []),
     // QEMU's slirp wants the guestfwd address inside the guest's network.
     '-netdev', `user,id=n0,restrict=on,net=${net}.0/24${dhcp}${forward}${ssh}`,
     // Slot 3 on every board, so the NIC's name in the guest stays ens3 for

@@ -31,6 +31,9 @@ export interface Board {
   persistent: string[];
   clientState: string | null;
   extraModuleDirs: string[]; // kernel module directories kept beyond a router's own (board/kernel-modules.ts)
+  slots: 1 | 2; // SLOTS=2: two root slots booted by GRUB, roroot upgrade (init/upgrade/)
+  upgradeTries: number; // UPGRADE_TRIES (SLOTS=2 only, default 3): boots a new slot gets to prove itself
+  upgradeHealth: string | null; // UPGRADE_HEALTH (SLOTS=2 only): the board's health command
 }
 
 // SCRATCH: where the scratch space lives. A partition of DISK (RW_SIZE_MIB);
@@ -106,6 +109,20 @@ export function parseBoard(name: string, file: string, text: string): { board: B
       if (get(key) !== '0') diagnostics.push({ file, line: line(key), message: `${key}: must be 0 with ROOT_SHARED=yes (no partition of one machine on a shared disk)` });
     }
   }
+  // Two slots: GRUB on a boot partition of its own picks one (layout.ts,
+  // init/flash/grub.ts). Each slot's image comes from an update built
+  // without knowing the disk, so nothing of one machine may be on it.
+  const slotsText = get('SLOTS');
+  const slots = slotsText === '2' ? 2 : 1;
+  if (slotsText && slotsText !== '1' && slotsText !== '2') bad('SLOTS', '1 or 2');
+  if (slots === 2 && shared === 'yes') diagnostics.push({ file, line: line('SLOTS'), message: 'SLOTS=2: a shared root is upgraded by replacing its image on the server, not in slots (ROOT_SHARED=no)' });
+  if (slots === 2 && get('SWAP_SIZE_MIB') !== '0') diagnostics.push({ file, line: line('SWAP_SIZE_MIB'), message: 'SWAP_SIZE_MIB: must be 0 with SLOTS=2 (a slot\'s fstab cannot name this disk\'s swap partition)' });
+  const optional = (key: string) => vars.values.get(key);
+  for (const key of ['UPGRADE_TRIES', 'UPGRADE_HEALTH']) if (optional(key) && slots !== 2) diagnostics.push({ file, line: line(key), message: `${key}: only with SLOTS=2` });
+  const tries = optional('UPGRADE_TRIES') ? Number(optional('UPGRADE_TRIES')?.value) : 3;
+  if (!(Number.isInteger(tries) && tries >= 1 && tries <= 9)) bad('UPGRADE_TRIES', 'a number of boots from 1 to 9 (GRUB counts one digit)');
+  const health = optional('UPGRADE_HEALTH')?.value || null;
+  if (health && !health.startsWith('/')) bad('UPGRADE_HEALTH', 'an absolute path');
   const speed = Number(get('CONSOLE_SPEED'));
   if (![9600, 19200, 38400, 57600, 115200].includes(speed)) bad('CONSOLE_SPEED', 'a serial speed (9600 ... 115200)');
   const board: Board = {
@@ -132,8 +149,11 @@ export function parseBoard(name: string, file: string, text: string): { board: B
     persistent: paths('PERSISTENT'),
     clientState: get('CLIENTSTATE') || null,
     extraModuleDirs: moduleDirs(),
+    slots,
+    upgradeTries: tries,
+    upgradeHealth: health,
   };
-  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'ERASE_BLOCK', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE', 'EXTRA_MODULE_DIRS']);
+  const known = new Set(['DISK', 'DISK_MODULES', 'NET_MODULES', 'ERASE_BLOCK', 'ROOT_SIZE_MIB', 'ROOT_FS', 'RW_SIZE_MIB', 'RW_FS', 'SCRATCH', 'ROOT_SHARED', 'SWAP_SIZE_MIB', 'STATE_SIZE_MIB', 'STATE_LABEL', 'CONSOLE', 'CONSOLE_SPEED', 'INIT', 'DEV', 'VOLATILE', 'REMOTE', 'PERSISTENT', 'CLIENTSTATE', 'EXTRA_MODULE_DIRS', 'SLOTS', 'UPGRADE_TRIES', 'UPGRADE_HEALTH']);
   for (const [key, v] of vars.values) if (!known.has(key)) diagnostics.push({ file, line: v.line, message: `unknown key ${key}` });
   return { board: diagnostics.length === 0 ? board : null, diagnostics };
 }

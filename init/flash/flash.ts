@@ -1,17 +1,25 @@
-import { closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Board } from '../config/board';
 import { setSettings } from '../config/settings';
 import { majorMinor, readMounts } from '../sys/probe';
 import { runChecked } from '../sys/spawn';
-import { diskSettings, extlinuxConf, fstabFor, hasRole, layoutFor, sfdiskScript, type Layout, type Role } from './layout';
+import { encodeRecord, encodeTries } from '../upgrade/boot-state';
+import { grubCfg, STATE_FILES, TRIES_FILE } from './grub';
+import { diskSettings, extlinuxConf, fstabFor, grubAppend, hasRole, layoutFor, partuuid, sfdiskScript, type Layout, type Role } from './layout';
 
 // `roroot flash`: the board's layout onto a whole disk, the root filesystem
 // filled from a prepared tree in one pass (mkfs.ext4 -d), extlinux in the
-// MBR. The image builder runs it on a loop device; an admin on /dev/sdX.
+// MBR; on a SLOTS=2 board the tree goes into slot A, GRUB into the MBR and
+// its boot partition. The image builder runs it on a loop device; an admin
+// on /dev/sdX.
 
 const EXTLINUX_MBR = '/usr/lib/EXTLINUX/mbr.bin';
+const GRUB_DIR = '/usr/lib/grub/i386-pc';
+// What GRUB's core image needs to read the boot partition and run
+// grub.cfg (grub.ts): no module is loaded from the disk afterwards.
+const GRUB_MODULES = ['biosdisk', 'part_msdos', 'ext2', 'normal', 'configfile', 'loadenv', 'test', 'serial', 'terminal', 'linux', 'echo'];
 
 export interface FlashOptions {
   disk: string;
@@ -76,6 +84,15 @@ function refusal(disk: string, facts: DiskFacts): string | null {
   return null;
 }
 
+// The root filesystem from a tree in one pass; also an update's slot image
+// (board/image.ts --update). extlinux 6.04 reads neither 64bit nor
+// metadata_csum ext4. -T default: mke2fs makes a root under 512 MiB a
+// "small" filesystem (1 KiB blocks, an inode per 4 KiB: 25 MiB of inode
+// tables for a router-sized root).
+export function rootMkfsArgs(tree: string): string[] {
+  return ['-q', '-F', '-L', 'roroot-root', '-T', 'default', '-O', '^64bit,^metadata_csum', '-d', tree];
+}
+
 export function partitionPath(disk: string, n: number): string {
   return /[0-9]$/.test(disk) ? `${disk}p${n}` : `${disk}${n}`;
 }
@@ -99,7 +116,7 @@ export async function flash(opts: FlashOptions): Promise<number> {
 
   say(`flash: board ${board.name} onto ${disk} (${facts.sizeMiB} MiB), disk id ${layout.diskId}:`);
   for (const p of layout.partitions) say(`  ${partitionPath(disk, p.number)}  ${p.role.padEnd(8)} ${p.sizeMiB} MiB`);
-  say(`  root filled from ${opts.rootfs}, extlinux in the MBR, kernel ${kernel}`);
+  say(`  ${board.slots === 2 ? 'slot A' : 'root'} filled from ${opts.rootfs}, ${board.slots === 2 ? 'GRUB' : 'extlinux'} in the MBR, kernel ${kernel}`);
   if (!opts.yes) {
     say(`flash: EVERYTHING ON ${disk} WILL BE LOST. Run again with --yes to write it.`);
     return 1;
@@ -109,15 +126,14 @@ export async function flash(opts: FlashOptions): Promise<number> {
   await runChecked('partx', ['-u', disk]);
   await waitFor(layout.partitions.map((p) => partitionPath(disk, p.number)));
   const part = (role: Role) => partitionPath(disk, (layout.partitions.find((p) => p.role === role) as { number: number }).number);
-  // extlinux 6.04 reads neither 64bit nor metadata_csum ext4. -T default:
-  // mke2fs makes a root under 512 MiB a "small" filesystem (1 KiB blocks,
-  // an inode per 4 KiB: 25 MiB of inode tables for a router-sized root).
-  await runChecked('mkfs.ext4', ['-q', '-F', '-L', 'roroot-root', '-T', 'default', '-O', '^64bit,^metadata_csum', '-d', opts.rootfs, part('root')], { timeoutSec: 1800 });
+  await runChecked('mkfs.ext4', [...rootMkfsArgs(opts.rootfs), part('root')], { timeoutSec: 1800 });
   say(`flash: root filesystem written (${Math.round((Date.now() - t0) / 1000)} s)`);
   if (hasRole(layout, 'scratch')) await runChecked(`mkfs.${board.rwFs}`, ['-q', '-F', '-L', 'roroot-rw', part('scratch')]);
   if (hasRole(layout, 'swap')) await runChecked('mkswap', ['-L', 'roroot-swap', part('swap')]);
   if (hasRole(layout, 'state')) await runChecked('mkfs.ext4', ['-q', '-F', '-L', board.stateLabel, part('state')]);
-  await installBootloader(board, layout, disk, part('root'), kernel, initrd, opts.rootfs);
+  await rootFiles(board, layout, part('root'), kernel, initrd, opts.rootfs);
+  if (board.slots === 2) await installGrub(board, layout, disk, part('boot'));
+  else writeMbr(disk, readFileSync(EXTLINUX_MBR).subarray(0, 440));
   await runChecked('sync', [], { timeoutSec: 600 });
   say(`flash: done in ${Math.round((Date.now() - t0) / 1000)} s`);
   return 0;
@@ -150,8 +166,10 @@ async function waitFor(paths: string[]) {
 }
 
 // The per-disk files go into the new filesystem, not into the source tree:
-// mounted in a private mount namespace, then extlinux, then the MBR code.
-async function installBootloader(board: Board, layout: Layout, disk: string, rootPart: string, kernel: string, initrd: string, rootfs: string) {
+// mounted in a private mount namespace; then extlinux. On a SLOTS=2 board
+// they name no device of this disk (fstabFor, diskSettings): the same tree,
+// built into an update (board/image.ts --update), lands in either slot.
+async function rootFiles(board: Board, layout: Layout, rootPart: string, kernel: string, initrd: string, rootfs: string) {
   const work = mkdtempSync(join(tmpdir(), 'roroot-flash-'));
   try {
     writeFileSync(join(work, 'fstab'), fstabFor(board, layout));
@@ -159,6 +177,8 @@ async function installBootloader(board: Board, layout: Layout, disk: string, roo
     writeFileSync(join(work, 'roroot.conf'), setSettings(existsSync(conf) ? readFileSync(conf, 'utf8') : null, diskSettings(board, layout)));
     writeFileSync(join(work, 'extlinux.conf'), extlinuxConf(board, layout, kernel, initrd));
     const m = join(work, 'mnt');
+    const extlinux = board.slots === 2 ? '' : `mkdir -p ${m}/boot/extlinux; cp ${work}/extlinux.conf ${m}/boot/extlinux/extlinux.conf
+extlinux --install ${m}/boot/extlinux >/dev/null`;
     await runChecked('unshare', [
       '--mount',
       '--propagation',
@@ -168,17 +188,59 @@ async function installBootloader(board: Board, layout: Layout, disk: string, roo
       `mkdir ${m}; mount -t ext4 ${rootPart} ${m}
 cp ${work}/fstab ${m}/etc/fstab
 cp ${work}/roroot.conf ${m}/etc/roroot.conf
-mkdir -p ${m}/boot/extlinux; cp ${work}/extlinux.conf ${m}/boot/extlinux/extlinux.conf
-extlinux --install ${m}/boot/extlinux >/dev/null
+${extlinux}
 umount ${m}`,
     ]);
-    const mbr = readFileSync(EXTLINUX_MBR).subarray(0, 440);
-    const fd = openSync(disk, 'r+');
-    try {
-      writeSync(fd, mbr, 0, 440, 0);
-    } finally {
-      closeSync(fd);
-    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// The MBR's boot code: its first 440 bytes, before the disk signature and
+// the partition table.
+function writeMbr(disk: string, code: Buffer, at = 0) {
+  const fd = openSync(disk, 'r+');
+  try {
+    writeSync(fd, code, 0, code.length, at);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// GRUB without grub-install (which refuses a loop device and would look at
+// this machine's own disks): its boot.img in the MBR, whose default
+// blocklist points at sector 1, and a core image, made by grub-mkimage with
+// the modules it needs and the boot partition as its prefix, in the sectors
+// between the MBR and the first partition. The boot partition: grub.cfg,
+// and the boot records, each file one block allocated here once and from
+// then on rewritten in place (init/upgrade/slot-io.ts): slot A the
+// default, nothing on trial.
+async function installGrub(board: Board, layout: Layout, disk: string, bootPart: string) {
+  const work = mkdtempSync(join(tmpdir(), 'roroot-grub-'));
+  try {
+    const tree = join(work, 'boot');
+    mkdirSync(join(tree, 'grub'), { recursive: true });
+    mkdirSync(join(tree, 'roroot'));
+    const bootNumber = (layout.partitions.find((p) => p.role === 'boot') as { number: number }).number;
+    const slots = (['a', 'b'] as const).map((slot) => {
+      const role = slot === 'a' ? 'root' : 'root-b';
+      return { slot, partition: (layout.partitions.find((p) => p.role === role) as { number: number }).number, partuuid: partuuid(layout, role) };
+    });
+    const unit = Number(/^ttyS([0-9])$/.exec(board.console)?.[1] ?? '0');
+    writeFileSync(join(tree, 'grub/grub.cfg'), grubCfg({ slots, append: grubAppend(board, layout), console: { unit, speed: board.consoleSpeed } }));
+    const first = { default: 'a' as const, trial: 'none' as const, sha256: '', size: 0, version: '', note: '' };
+    writeFileSync(join(tree, STATE_FILES[0].slice(1)), encodeRecord(0, { ...first, seq: 1 }));
+    writeFileSync(join(tree, STATE_FILES[1].slice(1)), encodeRecord(1, { ...first, seq: 0 }));
+    writeFileSync(join(tree, TRIES_FILE.slice(1)), encodeTries(0));
+    await runChecked('mkfs.ext2', ['-q', '-F', '-L', 'roroot-boot', '-b', '1024', '-d', tree, bootPart]);
+    const core = join(work, 'core.img');
+    await runChecked('grub-mkimage', ['-O', 'i386-pc', '-d', GRUB_DIR, '-o', core, '-p', `(hd0,msdos${bootNumber})/grub`, ...GRUB_MODULES]);
+    const image = readFileSync(core);
+    const room = layout.partitions[0].startMiB * 1024 * 1024 - 512;
+    if (image.length > room) throw new Error(`GRUB's core image has ${image.length} bytes, the gap before the first partition ${room}`);
+    writeMbr(disk, image, 512);
+    writeMbr(disk, readFileSync(join(GRUB_DIR, 'boot.img')).subarray(0, 440));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@ import type { Key } from '../config/settings';
 // partitions are named by PARTUUID (<disk id>-<nn>), which lives in the
 // partition table and so survives garbage written over a partition.
 
-export type Role = 'root' | 'scratch' | 'swap' | 'state';
+export type Role = 'boot' | 'root' | 'root-b' | 'scratch' | 'swap' | 'state';
 
 export interface Partition {
   number: number;
@@ -18,27 +18,49 @@ export interface Partition {
 export interface Layout {
   diskId: string; // 8 hex digits
   partitions: Partition[];
+  // SLOTS=2 has more partitions than an MBR's four: the fourth entry is an
+  // extended partition over the rest, holding the others as logical ones.
+  extended: { startMiB: number; sizeMiB: number } | null;
   minDiskMiB: number;
 }
+
+// The boot partition of a SLOTS=2 board: GRUB's grub.cfg and the boot
+// records (init/upgrade/boot-state.ts), a few KiB; one erase block.
+const BOOT_SIZE_MIB = 4;
 
 // Every partition starts on an erase block of its own (ERASE_BLOCK): a
 // scratch or state write in flight when power goes can damage its whole
 // erase block, and with 1 MiB alignment the root's last MiB shared one with
-// the scratch. The first block holds only the MBR, written at flash time.
+// the scratch. The first block holds only the MBR (and GRUB's core image
+// after it on a SLOTS=2 board), written at flash time.
+//
+// A logical partition is described by an EBR in the sector sfdisk puts
+// 1 MiB before it: checked with sfdisk 2.38, back to back logical
+// partitions had the second one's EBR inside the first (a mkfs of the
+// scratch would have erased the state's entry). So each logical partition
+// starts one erase block after the previous end, and its EBR, written at
+// flash time only, sits in that block of no partition.
 export function layoutFor(board: Board, diskId: string): Layout {
-  const parts: Omit<Partition, 'number' | 'startMiB'>[] = [{ role: 'root', sizeMiB: board.rootSizeMiB }];
+  const parts: Omit<Partition, 'number' | 'startMiB'>[] = [];
+  const block = board.eraseBlockMiB;
+  if (board.slots === 2) parts.push({ role: 'boot', sizeMiB: Math.max(BOOT_SIZE_MIB, block) }, { role: 'root', sizeMiB: board.rootSizeMiB }, { role: 'root-b', sizeMiB: board.rootSizeMiB });
+  else parts.push({ role: 'root', sizeMiB: board.rootSizeMiB });
   if (board.scratch.kind === 'partition') parts.push({ role: 'scratch', sizeMiB: board.rwSizeMiB });
   if (board.swapSizeMiB > 0) parts.push({ role: 'swap', sizeMiB: board.swapSizeMiB });
   if (board.stateSizeMiB > 0) parts.push({ role: 'state', sizeMiB: board.stateSizeMiB });
-  const block = board.eraseBlockMiB;
   const align = (mib: number) => Math.ceil(mib / block) * block;
+  const logical = parts.length > 4;
   let next = block;
+  let extended: Layout['extended'] = null;
   const partitions = parts.map((p, i) => {
+    if (logical && i === 3) extended = { startMiB: next, sizeMiB: 0 };
+    if (logical && i >= 3) next += block; // the EBR's block
     const startMiB = next;
     next = align(startMiB + p.sizeMiB);
-    return { ...p, number: i + 1, startMiB };
+    return { ...p, number: logical && i >= 3 ? i + 2 : i + 1, startMiB };
   });
-  return { diskId, partitions, minDiskMiB: next };
+  if (extended) (extended as { startMiB: number; sizeMiB: number }).sizeMiB = next - (extended as { startMiB: number }).startMiB;
+  return { diskId, partitions, extended, minDiskMiB: next };
 }
 
 export function hasRole(layout: Layout, role: Role): boolean {
@@ -53,10 +75,15 @@ export function partuuid(layout: Layout, role: Role): string {
 
 export function sfdiskScript(layout: Layout): string {
   const type = (r: Role) => (r === 'swap' ? 'S' : 'L');
+  // The partition a BIOS would boot: GRUB's on a SLOTS=2 board.
+  const bootable = hasRole(layout, 'boot') ? 'boot' : 'root';
+  const entry = (p: Partition) => `${p.number}: start=${p.startMiB}MiB, size=${p.sizeMiB}MiB, type=${type(p.role)}${p.role === bootable ? ', bootable' : ''}`;
   return [
     'label: dos',
     `label-id: 0x${layout.diskId}`,
-    ...layout.partitions.map((p) => `${p.number}: start=${p.startMiB}MiB, size=${p.sizeMiB}MiB, type=${type(p.role)}${p.role === 'root' ? ', bootable' : ''}`),
+    ...layout.partitions.filter((p) => p.number <= 4).map(entry),
+    ...(layout.extended ? [`4: start=${layout.extended.startMiB}MiB, size=${layout.extended.sizeMiB}MiB, type=Ex`] : []),
+    ...layout.partitions.filter((p) => p.number > 4).map(entry),
     '',
   ].join('\n');
 }
@@ -65,10 +92,12 @@ export function fstabFor(board: Board, layout: Layout): string {
   // A shared root is opened read-only by every machine: fsck at boot could
   // only fail on it (e2fsck cannot open a read-only device), so pass 0.
   const pass = board.rootShared ? 0 : 1;
-  const lines = [
-    '# Written by roroot flash for this disk. / is read-only: see roroot(8).',
-    `${partuuid(layout, 'root')} / ${board.rootFs} ro,errors=remount-ro 0 ${pass}`,
-  ];
+  // Two slots: the root is the slot GRUB booted, named by root= on the
+  // kernel command line; the same image lands in either slot.
+  const lines =
+    board.slots === 2
+      ? ['# Written for a SLOTS=2 board: / is the slot GRUB booted (root= on the kernel command line), read-only.']
+      : ['# Written by roroot flash for this disk. / is read-only: see roroot(8).', `${partuuid(layout, 'root')} / ${board.rootFs} ro,errors=remount-ro 0 ${pass}`];
   if (hasRole(layout, 'swap')) lines.push(`${partuuid(layout, 'swap')} none swap sw 0 0`);
   return lines.join('\n') + '\n';
 }
@@ -77,6 +106,9 @@ export function fstabFor(board: Board, layout: Layout): string {
 // tmpfs board names no device and no label, so the boot stage looks for
 // none and mounts tmpfs at once.
 export function diskSettings(board: Board, layout: Layout): Partial<Record<Key, string>> {
+  // Two slots: the scratch is named by roroot.rw_device= on the kernel
+  // command line (grubAppend), the slot's image cannot know the disk.
+  if (board.slots === 2) return { RW_DEVICE: '', RW_LABEL: '', RW_FSTYPE: board.rwFs };
   const scratch = board.scratch;
   const device = scratch.kind === 'partition' ? { RW_DEVICE: partuuid(layout, 'scratch') } : scratch.kind === 'disk' ? { RW_DEVICE: scratch.device } : { RW_DEVICE: '', RW_LABEL: '' };
   return { ...device, RW_FSTYPE: board.rwFs };
@@ -99,4 +131,14 @@ export function extlinuxConf(board: Board, layout: Layout, kernel: string, initr
     `  APPEND root=${partuuid(layout, 'root')} ro console=${board.console},${board.consoleSpeed} ip=dhcp init=/sbin/roroot-init`,
     '',
   ].join('\n');
+}
+
+// The kernel command line GRUB gives either slot (init/flash/grub.ts adds
+// root= and roroot.slot=): the disk's own devices, which an update's image
+// cannot know (init/config/cmdline.ts), and panic=10, so that a slot whose
+// kernel panics reboots and spends a try instead of hanging there.
+export function grubAppend(board: Board, layout: Layout): string {
+  const devices = [`roroot.boot=${partuuid(layout, 'boot')}`, `roroot.slot_a=${partuuid(layout, 'root')}`, `roroot.slot_b=${partuuid(layout, 'root-b')}`];
+  if (hasRole(layout, 'scratch')) devices.push(`roroot.rw_device=${partuuid(layout, 'scratch')}`);
+  return `ro console=${board.console},${board.consoleSpeed} ip=dhcp init=/sbin/roroot-init panic=10 ${devices.join(' ')}`;
 }

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
@@ -106,6 +106,53 @@ t('with --yes: the layout, the root filled from the tree with the per-disk files
     assert.equal(readFileSync(disk.image).subarray(0, 440), readFileSync('/usr/lib/EXTLINUX/mbr.bin').subarray(0, 440), 'extlinux MBR code');
     assert.is(execFileSync('blkid', ['-c', '/dev/null', '-o', 'value', '-s', 'TYPE', disk.partition(2)], { encoding: 'utf8' }).trim(), 'ext2', 'the scratch, as the board says');
     assert.is(readFileSync(join(rootfs, 'etc/roroot.conf'), 'utf8'), 'VOLATILE=/tmp\n', 'the source tree is not changed');
+  } finally {
+    disk.detach();
+  }
+});
+
+t('SLOTS=2 (qemu-ab): boot, slot A, slot B, then scratch and state as logical partitions whose EBRs lie in no partition; GRUB in the MBR and its gap; the records on the boot partition; slot A names no device of the disk', () => {
+  const disk = LoopDisk.create(join(dir, 'disk.img'), 1100, [1]);
+  try {
+    const r = spawnSync('node', [BUNDLE, 'flash', '--disk', disk.device, '--board', 'qemu-ab', '--rootfs', rootfs, '--yes'], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /p1  boot     4 MiB\n.*p2  root     448 MiB\n.*p3  root-b   448 MiB\n.*p5  scratch  96 MiB\n.*p6  state    16 MiB\n/);
+    const dump = execFileSync('sfdisk', ['--dump', disk.device], { encoding: 'utf8' });
+    const id = /label-id: 0x([0-9a-f]{8})/.exec(dump)?.[1] as string;
+    const parts = [...dump.matchAll(/p(\d) : start=\s*(\d+), size=\s*(\d+), type=(\w+)/g)].map((m) => ({ n: Number(m[1]), start: Number(m[2]), size: Number(m[3]), type: m[4] }));
+    assert.equal(parts.map((p) => [p.n, p.type]), [[1, '83'], [2, '83'], [3, '83'], [4, '5'], [5, '83'], [6, '83']]);
+    assert.match(dump, /p1 : start=\s*8192, size=\s*8192, type=83, bootable/);
+    // Follow the EBR chain from the extended partition's start.
+    const at = (offset: number, length: number) => {
+      const b = Buffer.alloc(length);
+      const fd = openSync(disk.image, 'r');
+      readSync(fd, b, 0, length, offset);
+      closeSync(fd);
+      return b;
+    };
+    const ext = parts.find((p) => p.n === 4) as { start: number };
+    const ebrs: number[] = [];
+    for (let sector = ext.start; ebrs.length < 8; ) {
+      ebrs.push(sector);
+      const next = at(sector * 512 + 446 + 16 + 8, 4).readUInt32LE(0);
+      if (next === 0) break;
+      sector = ext.start + next;
+    }
+    assert.is(ebrs.length, 2, 'one EBR per logical partition');
+    for (const e of ebrs) assert.ok(!parts.some((p) => p.n !== 4 && e >= p.start && e < p.start + p.size), `the EBR at sector ${e} lies in no partition`);
+    for (const p of parts.filter((x) => x.n !== 4)) assert.is(p.start % 8192, 0, `p${p.n} starts on a 4 MiB erase block`);
+    // GRUB: boot.img's code in the MBR, its core image from sector 1.
+    assert.equal(at(0, 440), readFileSync('/usr/lib/grub/i386-pc/boot.img').subarray(0, 440));
+    assert.equal(at(512, 300), readFileSync('/usr/lib/grub/i386-pc/diskboot.img').subarray(0, 300), 'the core image starts with diskboot.img');
+    const cat = (part: string, p: string) => execFileSync('debugfs', ['-R', `cat ${p}`, part], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const cfg = cat(disk.partition(1), '/grub/grub.cfg');
+    assert.match(cfg, new RegExp(`linux \\(hd0,msdos2\\)/vmlinuz root=PARTUUID=${id}-02 ro console=ttyS0,115200 ip=dhcp init=/sbin/roroot-init panic=10 roroot.boot=PARTUUID=${id}-01 roroot.slot_a=PARTUUID=${id}-02 roroot.slot_b=PARTUUID=${id}-03 roroot.rw_device=PARTUUID=${id}-05 roroot.slot=a`));
+    assert.match(cfg, new RegExp(`linux \\(hd0,msdos3\\)/vmlinuz root=PARTUUID=${id}-03 .* roroot.slot=b`));
+    assert.match(cat(disk.partition(1), '/roroot/state0'), /^# GRUB Environment Block\ns0_seq=1\ns0_default=a\ns0_trial=none\n/);
+    assert.match(cat(disk.partition(1), '/roroot/tries'), /^# GRUB Environment Block\ntries=0\n/);
+    assert.not.match(cat(disk.partition(2), '/etc/fstab'), /PARTUUID/, 'slot A names no partition: an update lands in either slot');
+    assert.is(cat(disk.partition(2), '/etc/roroot.conf'), 'VOLATILE=/tmp\nRW_DEVICE=\nRW_LABEL=\nRW_FSTYPE=ext4\n');
+    assert.is(execFileSync('blkid', ['-c', '/dev/null', '-o', 'value', '-s', 'LABEL', disk.partition(6)], { encoding: 'utf8' }).trim(), 'roroot-state');
   } finally {
     disk.detach();
   }

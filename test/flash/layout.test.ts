@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseBoard } from '../../init/config/board';
-import { diskSettings, extlinuxConf, fstabFor, layoutFor, sfdiskScript } from '../../init/flash/layout';
+import { diskSettings, extlinuxConf, fstabFor, grubAppend, layoutFor, sfdiskScript } from '../../init/flash/layout';
 
 const t = suite('flash/layout');
 const board = (name: string) => {
@@ -100,6 +100,39 @@ t('a shared root refuses what would live on its read-only disk', () => {
     ],
   );
   assert.ok(parseBoard('x', 'x.conf', text.replace('SCRATCH=partition', 'SCRATCH=sdb')).diagnostics.some((d) => d.message === 'SCRATCH: expected partition, tmpfs or a /dev path (a disk of its own), got "sdb"'));
+});
+
+t('qemu-ab (SLOTS=2): boot, root A, root B primary; scratch and state logical in an extended partition, each after an erase block kept for its EBR', () => {
+  const b = board('qemu-ab');
+  const layout = layoutFor(b, 'ab000001');
+  assert.equal(layout.partitions.map((p) => [p.number, p.role, p.startMiB, p.sizeMiB]), [
+    [1, 'boot', 4, 4],
+    [2, 'root', 8, 448],
+    [3, 'root-b', 456, 448],
+    [5, 'scratch', 908, 96],
+    [6, 'state', 1008, 16],
+  ]);
+  assert.equal(layout.extended, { startMiB: 904, sizeMiB: 120 });
+  assert.is(layout.minDiskMiB, 1024);
+  assert.is(
+    sfdiskScript(layout),
+    'label: dos\nlabel-id: 0xab000001\n1: start=4MiB, size=4MiB, type=L, bootable\n2: start=8MiB, size=448MiB, type=L\n3: start=456MiB, size=448MiB, type=L\n4: start=904MiB, size=120MiB, type=Ex\n5: start=908MiB, size=96MiB, type=L\n6: start=1008MiB, size=16MiB, type=L\n',
+  );
+  assert.not.match(fstabFor(b, layout), /PARTUUID/, 'the root is whichever slot GRUB booted');
+  assert.equal(diskSettings(b, layout), { RW_DEVICE: '', RW_LABEL: '', RW_FSTYPE: 'ext4' }, 'the scratch comes from the kernel command line');
+  assert.is(grubAppend(b, layout), 'ro console=ttyS0,115200 ip=dhcp init=/sbin/roroot-init panic=10 roroot.boot=PARTUUID=ab000001-01 roroot.slot_a=PARTUUID=ab000001-02 roroot.slot_b=PARTUUID=ab000001-03 roroot.rw_device=PARTUUID=ab000001-05');
+  assert.equal([b.slots, b.upgradeTries, board('qemu-x86_64').slots, board('qemu-x86_64').upgradeTries], [2, 2, 1, 3]);
+});
+
+t('SLOTS: 1 or 2; two slots want no swap; the upgrade keys only with two', () => {
+  const file = join(__dirname, '../../../board/qemu-ab.conf');
+  const text = readFileSync(file, 'utf8');
+  const messages = (t: string) => parseBoard('x', 'x.conf', t).diagnostics.map((d) => d.message);
+  assert.equal(messages(text.replace('SLOTS=2', 'SLOTS=3')), ['SLOTS: expected 1 or 2, got "3"', 'UPGRADE_TRIES: only with SLOTS=2']);
+  assert.equal(messages(text.replace('SWAP_SIZE_MIB=0', 'SWAP_SIZE_MIB=32')), ["SWAP_SIZE_MIB: must be 0 with SLOTS=2 (a slot's fstab cannot name this disk's swap partition)"]);
+  assert.equal(messages(text.replace('UPGRADE_TRIES=2', 'UPGRADE_TRIES=10')), ['UPGRADE_TRIES: expected a number of boots from 1 to 9 (GRUB counts one digit), got "10"']);
+  assert.equal(messages(text.replace('SLOTS=2', 'SLOTS=1')), ['UPGRADE_TRIES: only with SLOTS=2']);
+  assert.equal(messages(text.replace('SLOTS=2\n', '')), ['SLOTS is missing', 'UPGRADE_TRIES: only with SLOTS=2']);
 });
 
 t.run();
