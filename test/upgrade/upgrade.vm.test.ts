@@ -92,11 +92,16 @@ t('A to B, B to A; a trial whose health command fails and one whose kernel panic
   const disk = join(dir, 'disk.qcow2');
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', IMAGE, '-F', 'raw', disk]);
   const g = Guest.boot({ disk, format: 'qcow2', memMiB: 256, nfsPort: null, reboots: true, mediaDisk: join(dir, 'media.img') });
+  // Where the time goes, on the test's output (a boot, an upgrade).
+  const t0 = Date.now();
+  const mark = (what: string) => process.stdout.write(`  [${Math.round((Date.now() - t0) / 1000)} s] ${what}\n`);
   const status = async () => json<Status>((await g.sh('roroot upgrade --status --json')).out);
   const slotOf = (s: Status) => ({ booted: s.slots.find((x) => x.booted)?.slot, default: s.slots.find((x) => x.default)?.slot, version: s.slots.find((x) => x.booted)?.version });
   const upgrade = async (file: string) => {
+    mark(`upgrade ${file}`);
     const r = await g.sh(`roroot upgrade /mnt/${file}.rorootfw 2>&1`, 900);
     assert.is(r.code, 0, r.out);
+    mark(`upgrade ${file}: done`);
     return r.out;
   };
   // The commit unit runs after multi-user.target: wait for the trial to end.
@@ -111,10 +116,12 @@ t('A to B, B to A; a trial whose health command fails and one whose kernel panic
   const rebootInto = async (timeoutSec = 300) => {
     g.type('reboot');
     await g.login('root', 'roroot', timeoutSec);
+    mark('logged in');
     await g.sh('mount -o ro /dev/vdb /mnt');
   };
   try {
     await g.login();
+    mark('logged in');
     await g.sh('mount -o ro /dev/vdb /mnt');
     assert.equal(slotOf(await status()), { booted: 'a', default: 'a', version: VERSION });
 
@@ -134,12 +141,17 @@ t('A to B, B to A; a trial whose health command fails and one whose kernel panic
     assert.is(await fingerprint(), before, 'nothing written by a refused file');
     assert.is((await status()).trial, null);
 
-    // A to B.
+    // A to B. The state is the router's, not the firmware's: the same
+    // identity on the new slot.
+    const id = (await g.sh('cat /etc/machine-id')).out;
+    assert.match(id, /^[0-9a-f]{32}\n$/);
     assert.match(await upgrade('next'), /armed for 2 trial boot\(s\)/);
     assert.equal((await status()).trial, { slot: 'b', version: `${VERSION}-next`, triesLeft: 2 });
     await rebootInto();
     assert.equal(slotOf(await committed()), { booted: 'b', default: 'b', version: `${VERSION}-next` });
     assert.match((await g.sh('systemctl show -p Result --value roroot-commit.service')).out, /^success\n$/);
+    assert.is((await g.sh('cat /etc/machine-id')).out, id, 'the identity kept on the state across the upgrade');
+    assert.equal(json<{ windows: unknown[] }>((await g.sh('roroot status --json')).out).windows, [], "the new slot's modules.dep is current: no window at its first boot");
 
     // Into A, unhealthy: each trial boot fails its health command and
     // reboots; with the tries spent GRUB boots B, which says why.
