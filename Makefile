@@ -55,7 +55,7 @@ $(SHIM): patches/login-erofs-shim.c
 
 DEB := build/deb/roroot_$(VERSION)_$(shell dpkg --print-architecture).deb
 deb: $(DEB)
-$(DEB): dist/roroot.js dist/roroot-snapshot.js $(SHIM) $(wildcard pkg/debian/*) pkg/build-deb.sh patches/roroot-init.sh patches/login-wrapper.sh $(wildcard board/*.conf)
+$(DEB): dist/roroot.js dist/roroot-snapshot.js $(SHIM) $(wildcard pkg/debian/*) pkg/build-deb.sh patches/roroot-init.sh patches/snapshot-check.sh patches/login-wrapper.sh $(wildcard board/*.conf)
 	pkg/build-deb.sh $(VERSION) build/deb $(SHIM) >/dev/null
 	@echo $@
 
@@ -135,7 +135,7 @@ fleet: host-deps image-deps $(FLEET_IMAGE) build/board/run-fleet.js
 BENCH_PACKAGES := time
 build/bench/main.js: node_modules/.installed $(wildcard test/bench/*.ts) $(TEST_SUPPORT) $(SOURCES)
 	$(ESBUILD) test/bench/main.ts --bundle --platform=node --target=node20 --packages=external --outfile=$@ --log-level=warning
-bench: host-deps image-deps dist/roroot.js $(IMAGE) $(PLAIN_IMAGE) build/bench/main.js
+bench: host-deps image-deps dist/roroot.js dist/roroot-snapshot.js $(IMAGE) $(PLAIN_IMAGE) build/bench/main.js
 	$(call install-missing,$(BENCH_PACKAGES))
 	node build/bench/main.js $(BENCH_ARGS)
 

@@ -1,4 +1,4 @@
-import { renameSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { SNAPSHOT_BLOB, SNAPSHOT_ENTRY, SNAPSHOT_STAMP } from './config/own-paths';
 import { writeAtomically } from './sys/atomic';
 import { hostPath } from './sys/root-path';
@@ -6,14 +6,34 @@ import { run } from './sys/spawn';
 
 // `roroot snapshot`: the boot stage's V8 startup snapshot, built by the
 // node that will run it (the .deb's postinst, the image builder in the
-// image's chroot), and the stamp /sbin/roroot-init compares with that node
-// before it uses the blob: `stat -L -c %s:%Y:%i` of the binary, which a
-// new nodejs package changes. A blob from another node aborts V8, so the
-// trampoline falls back to the plain bundle whenever the stamp differs.
+// image's chroot), and the stamp /sbin/roroot-init and /usr/sbin/roroot
+// check before they use the blob: a blob from another node aborts V8, so
+// they start the plain bundle whenever a file of the stamp changed.
+//
+// The stamp is one line per file that makes this node: the binary first,
+// as it is started (/usr/bin/node), then the libnode it maps (Debian's
+// /usr/bin/node is 26 KB; V8 is in libnode.so.108, another package's file),
+// each with its size and modification time (`stat -L -c %s:%Y`), which a
+// new package changes. No inode: the first stamp had one, and every image
+// carried a stamp of its build tree's inodes, which roroot flash's copy
+// onto the root filesystem changes: no image ever started from its
+// snapshot.
 
-export function nodeStamp(node: string): string {
-  const st = statSync(node);
-  return `${st.size}:${Math.floor(st.mtimeMs / 1000)}:${st.ino}`;
+export function snapshotFiles(execPath: string, maps: string): string[] {
+  const libs = maps
+    .split('\n')
+    .map((l) => (l.includes('/') ? l.slice(l.indexOf('/')) : ''))
+    .filter((p) => /\/libnode\.so[.0-9]*$/.test(p));
+  return [execPath, ...new Set(libs)];
+}
+
+export function snapshotStamp(root: string, files: string[]): string {
+  return files
+    .map((f) => {
+      const st = statSync(hostPath(root, f));
+      return `${f} ${st.size}:${Math.floor(st.mtimeMs / 1000)}\n`;
+    })
+    .join('');
 }
 
 export async function buildSnapshot(root: string, say: (l: string) => void): Promise<number> {
@@ -32,7 +52,7 @@ export async function buildSnapshot(root: string, say: (l: string) => void): Pro
     return 1;
   }
   renameSync(tmp, hostPath(root, SNAPSHOT_BLOB));
-  writeAtomically(hostPath(root, SNAPSHOT_STAMP), `${nodeStamp(node)}\n`);
+  writeAtomically(hostPath(root, SNAPSHOT_STAMP), snapshotStamp(root, snapshotFiles(node, readFileSync('/proc/self/maps', 'utf8'))));
   say(`snapshot: ${SNAPSHOT_BLOB} built by ${node} in ${Date.now() - t0} ms`);
   return 0;
 }

@@ -16,8 +16,9 @@
 #
 # The boot stage starts from its V8 startup snapshot (`roroot snapshot`:
 # built by this node, 85 ms to start against 220 ms for the bundle) when
-# the stamp beside the blob names this node binary; a blob from another node
-# makes V8 abort, so anything else starts the plain bundle.
+# the stamp beside the blob still describes this node (snapshot-check.sh,
+# beside the bundle); a blob from another node makes V8 abort, so anything
+# else, a missing check included, starts the plain bundle.
 #
 # The init is /sbin/init unless the kernel command line says roroot.init=.
 # RORORT_NODE, RORORT_JS and RORORT_BLOB override where node, the bundle and
@@ -39,7 +40,9 @@ say() {
     [ -w /dev/kmsg ] && echo "<$1>$2" > /dev/kmsg
 }
 
-if [ -r "$blob" ] && [ -r "$blob.node" ] && [ "$(stat -L -c %s:%Y:%i "$node" 2>&1)" = "$(cat "$blob.node")" ]; then
+snapshot_usable() { return 1; }
+[ -r "${bundle%/*}/snapshot-check.sh" ] && . "${bundle%/*}/snapshot-check.sh"
+if snapshot_usable; then
     timeout -k 5 "$deadline" "$node" --snapshot-blob "$blob" -- boot
 else
     timeout -k 5 "$deadline" "$node" "$bundle" boot

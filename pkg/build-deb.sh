@@ -16,6 +16,7 @@ trap 'rm -rf "$stage"' EXIT
 install -D -m 0755 "$top/dist/roroot.js" "$stage/usr/lib/roroot/roroot.js"
 install -D -m 0644 "$top/dist/roroot-snapshot.js" "$stage/usr/lib/roroot/roroot-snapshot.js"
 install -D -m 0755 "$here/debian/roroot.sh" "$stage/usr/sbin/roroot"
+install -D -m 0644 "$top/patches/snapshot-check.sh" "$stage/usr/lib/roroot/snapshot-check.sh"
 # /sbin/roroot-init on a merged-/usr system (Debian 12 and later).
 install -D -m 0755 "$top/patches/roroot-init.sh" "$stage/usr/sbin/roroot-init"
 install -D -m 0644 "$shim" "$stage/usr/lib/roroot/login-erofs-shim.so"

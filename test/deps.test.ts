@@ -93,7 +93,7 @@ function programs(): Map<string, string[]> {
     // The guest's commands run in the guest; the host's run here.
     if (!f.endsWith('.vm.test.ts')) for (const script of embeddedScripts(text)) for (const c of shellCommands(script)) add(c, f);
   }
-  for (const f of ['patches/roroot-init.sh', 'patches/login-wrapper.sh', 'pkg/build-deb.sh', ...files('pkg/debian', /^(postinst|prerm|postrm)$/)]) {
+  for (const f of ['patches/roroot-init.sh', 'patches/snapshot-check.sh', 'patches/login-wrapper.sh', 'pkg/build-deb.sh', 'pkg/debian/roroot.sh', ...files('pkg/debian', /^(postinst|prerm|postrm)$/)]) {
     for (const c of shellCommands(readFileSync(join(REPO, f), 'utf8'))) add(c, f);
   }
   return found;

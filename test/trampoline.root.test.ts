@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { snapshotFiles, snapshotStamp } from '../init/snapshot-build';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
@@ -50,21 +51,43 @@ t('boots, then execs roroot.init= with the arguments init was given', () => {
   assert.match(r.stdout, /=== kmsg\n<6>roroot: pseudo: mount -n -t sysfs .*\n(.*\n)*<6>roroot: boot: done in/);
 });
 
-t('starts the boot stage from the startup snapshot the stamp says this node built; from the bundle when it names another node', () => {
+t('starts the boot stage from the startup snapshot while its stamp holds, also after the root was copied onto another filesystem (new inodes); from the bundle when a file of the stamp changed', () => {
   copyFileSync(join(REPO, 'dist/roroot-snapshot.js'), join(tree, 'roroot-snapshot.js'));
-  execFileSync(process.execPath, ['--snapshot-blob', join(tree, 'roroot.blob'), '--build-snapshot', join(tree, 'roroot-snapshot.js')]);
-  const st = statSync(process.execPath);
-  writeFileSync(join(tree, 'roroot.blob.node'), `${st.size}:${Math.floor(st.mtimeMs / 1000)}:${st.ino}\n`);
-  // The tree runs this machine's node, chrooted: its path inside the tree.
-  const env = `RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=${process.execPath}`;
+  copyFileSync(join(REPO, 'patches/snapshot-check.sh'), join(tree, 'snapshot-check.sh'));
+  // The tree's own node, stamped as `roroot snapshot` stamps it.
+  mkdirSync(join(tree, 'opt'));
+  execFileSync('cp', ['-p', process.execPath, join(tree, 'opt/node')]);
+  execFileSync(join(tree, 'opt/node'), ['--snapshot-blob', join(tree, 'roroot.blob'), '--build-snapshot', join(tree, 'roroot-snapshot.js')]);
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, snapshotFiles('/opt/node', readFileSync('/proc/self/maps', 'utf8'))));
+  // What roroot flash does to every file: the same content, times and
+  // size, on another inode.
+  execFileSync('cp', ['-p', join(tree, 'opt/node'), join(tree, 'opt/node.copy')]);
+  renameSync(join(tree, 'opt/node.copy'), join(tree, 'opt/node'));
+  const env = 'RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=/opt/node';
   const snap = trampoline('ro roroot.init=/fake-init', env);
   assert.match(snap.stdout, /roroot: boot: roroot \S+, started from its startup snapshot\n/);
   assert.match(snap.stdout, /roroot: boot: done in/);
   assert.match(snap.stdout, /init pid-ok=yes args=single/);
-  writeFileSync(join(tree, 'roroot.blob.node'), '1:2:3\n'); // another node built it
+  execFileSync('touch', ['-d', '2001-01-01', join(tree, 'opt/node')]); // another package's node
   const plain = trampoline('ro roroot.init=/fake-init', env);
   assert.not.match(plain.stdout, /startup snapshot/);
   assert.match(plain.stdout, /roroot: boot: done in/);
+});
+
+t('/usr/sbin/roroot: from the snapshot while its stamp holds (a blob that is not one aborts V8: it was used), from the bundle otherwise', () => {
+  copyFileSync(join(REPO, 'patches/snapshot-check.sh'), join(tree, 'snapshot-check.sh'));
+  copyFileSync(join(REPO, 'pkg/debian/roroot.sh'), join(tree, 'sbin-roroot/roroot'));
+  chmodSync(join(tree, 'sbin-roroot/roroot'), 0o755);
+  mkdirSync(join(tree, 'opt'));
+  execFileSync('cp', ['-p', process.execPath, join(tree, 'opt/node')]);
+  writeFileSync(join(tree, 'roroot.blob'), 'not a V8 snapshot\n');
+  const run = () => inNamespace(`${usrMountSh(tree)}\nenv -i PATH=/usr/sbin:/usr/bin:/sbin:/bin RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=/opt/node chroot ${tree} /sbin-roroot/roroot --version 2>&1; echo "rc=$?"`);
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node']));
+  assert.not.match(run().stdout, /rc=0/, 'the stamp holds: the blob was started');
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node']).replace(/ \d+:/, ' 1:'));
+  assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'another node: the bundle');
+  rmSync(join(tree, 'roroot.blob.node'));
+  assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'no stamp: the bundle');
 });
 
 t('hands over even when node fails, and says so', () => {
