@@ -128,7 +128,7 @@ const tmpfsSize: Reader = (raw) =>
   /^[1-9][0-9]*[kmg]?$/i.test(raw) || (/^[1-9][0-9]?%$/.test(raw))
     ? { ok: raw }
     : { error: `expected a tmpfs size (64m, 25%), got ${quoted(raw)}` };
-const boardName: Reader = (raw) => (/^[a-z0-9][a-z0-9-]{0,63}$/.test(raw) ? { ok: raw } : { error: `expected a board name, got ${quoted(raw)}` });
+const boardName: Reader = (raw) => (/^[a-z0-9][a-z0-9_-]{0,63}$/.test(raw) ? { ok: raw } : { error: `expected a board name, got ${quoted(raw)}` });
 // One digit: GRUB's script counts the tries down by a table.
 const tries: Reader = (raw) => (/^[1-9]$/.test(raw) ? { ok: Number(raw) } : { error: `expected 1 to 9 tries, got ${quoted(raw)}` });
 const bootloader: Reader = (raw) => (raw === 'auto' || raw === 'flash' ? { ok: raw } : { error: `expected auto or flash, got ${quoted(raw)}` });

@@ -65,4 +65,12 @@ t('bad values are reported with file:line and the default is kept', () => {
   assert.is(settings.rwDevice, null);
 });
 
+t("BOARD: every shipped profile's name is a board name (qemu-x86_64 has an underscore)", () => {
+  for (const name of ['qemu-x86_64', 'qemu-ab', 'pc-router']) {
+    const { settings, diagnostics } = mergeSettings([src('/etc/roroot.conf', `BOARD=${name}\n`)]);
+    assert.equal([settings.board, diagnostics], [name, []]);
+  }
+  assert.equal(mergeSettings([src('/etc/roroot.conf', 'BOARD=../x\n')]).diagnostics.map((d) => d.message), ['BOARD: expected a board name, got "../x"']);
+});
+
 t.run();
