@@ -14,7 +14,11 @@ import { run } from './sys/spawn';
 // as it is started (/usr/bin/node), then the libnode it maps (Debian's
 // /usr/bin/node is 26 KB; V8 is in libnode.so.108, another package's file),
 // each with its size and modification time (`stat -L -c %s:%Y`), which a
-// new package changes. No inode: the first stamp had one, and every image
+// new package changes; and a line `cpu FLAGS`, this CPU's flags from
+// /proc/cpuinfo: V8 refuses a blob built where the CPU had other features
+// ("built with a different version of V8 or with different V8
+// configurations", node's exit 1): the image's blob, built on the build
+// host, was refused by the QEMU guest's CPU. No inode: the first stamp had one, and every image
 // carried a stamp of its build tree's inodes, which roroot flash's copy
 // onto the root filesystem changes: no image ever started from its
 // snapshot.
@@ -27,13 +31,19 @@ export function snapshotFiles(execPath: string, maps: string): string[] {
   return [execPath, ...new Set(libs)];
 }
 
-export function snapshotStamp(root: string, files: string[]): string {
-  return files
-    .map((f) => {
-      const st = statSync(hostPath(root, f));
-      return `${f} ${st.size}:${Math.floor(st.mtimeMs / 1000)}\n`;
-    })
-    .join('');
+export function snapshotStamp(root: string, files: string[], cpuinfo: string): string {
+  const lines = files.map((f) => {
+    const st = statSync(hostPath(root, f));
+    return `${f} ${st.size}:${Math.floor(st.mtimeMs / 1000)}\n`;
+  });
+  return lines.join('') + `cpu ${cpuFlags(cpuinfo)}\n`;
+}
+
+// The first "flags : ..." line of /proc/cpuinfo, one blank between words
+// (as snapshot-check.sh reads it back).
+export function cpuFlags(cpuinfo: string): string {
+  const line = cpuinfo.split('\n').find((l) => /^flags\s*:/.test(l)) ?? '';
+  return line.replace(/^flags\s*:/, '').trim().split(/\s+/).filter(Boolean).join(' ');
 }
 
 export async function buildSnapshot(root: string, say: (l: string) => void): Promise<number> {
@@ -52,7 +62,7 @@ export async function buildSnapshot(root: string, say: (l: string) => void): Pro
     return 1;
   }
   renameSync(tmp, hostPath(root, SNAPSHOT_BLOB));
-  writeAtomically(hostPath(root, SNAPSHOT_STAMP), snapshotStamp(root, snapshotFiles(node, readFileSync('/proc/self/maps', 'utf8'))));
+  writeAtomically(hostPath(root, SNAPSHOT_STAMP), snapshotStamp(root, snapshotFiles(node, readFileSync('/proc/self/maps', 'utf8')), readFileSync('/proc/cpuinfo', 'utf8')));
   say(`snapshot: ${SNAPSHOT_BLOB} built by ${node} in ${Date.now() - t0} ms`);
   return 0;
 }

@@ -42,12 +42,28 @@ say() {
 
 snapshot_usable() { return 1; }
 [ -r "${bundle%/*}/snapshot-check.sh" ] && . "${bundle%/*}/snapshot-check.sh"
+rc=1
 if snapshot_usable; then
     timeout -k 5 "$deadline" "$node" --snapshot-blob "$blob" -- boot
-else
-    timeout -k 5 "$deadline" "$node" "$bundle" boot
+    rc=$?
+    # A blob V8 refuses ends node before any of the boot stage runs (node
+    # 18: exit 1, "built with a different version of V8 or with different
+    # V8 configurations", as a CPU with other features makes it; node 20:
+    # exit 14; a damaged blob: an abort). So any failure but the deadline's
+    # runs the stage once more from the bundle: every step is safe to run
+    # twice, and a stage that failed for itself fails again and says so.
+    case $rc in
+        0 | 124 | 137) ;;
+        *) say 4 "roroot-init: the boot stage from its startup snapshot failed (exit $rc): once more from the plain bundle" ;;
+    esac
 fi
-rc=$?
+case $rc in
+    0 | 124 | 137) ;;
+    *)
+        timeout -k 5 "$deadline" "$node" "$bundle" boot
+        rc=$?
+        ;;
+esac
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
     say 3 "roroot-init: the boot stage did not finish within $deadline s (BOOT_DEADLINE): stopped, handing over anyway"
 elif [ "$rc" -ne 0 ]; then

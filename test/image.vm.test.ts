@@ -49,10 +49,11 @@ t('boots to login from its own MBR; read-only root, scratch re-made each boot, p
     // The initramfs's DHCP answered on its first try (roroot-net brings the
     // link up before ipconfig; without that every boot lost 10 s here).
     assert.match(g.console, /IP-Config: ens3 complete/);
-    // The boot stage started from the snapshot the image's node built (its
-    // stamp survives roroot flash's copy of the root), and said nothing of
-    // what node 18 cannot snapshot.
-    assert.match(g.console, /roroot: boot: roroot \S+, started from its startup snapshot/);
+    // The image's startup snapshot was built on the build host, whose CPU
+    // has other features than the guest's: V8 would refuse it, and the
+    // stamp says so before node is started (a blob tried and refused cost
+    // this boot its boot stage once: "boot stage failed, handing over").
+    assert.not.match(g.console, /roroot-init: boot stage failed|Failed to load the startup snapshot/);
     assert.not.match(g.console, /not yet supported in user snapshots/);
     assert.not.match(g.console, /IP-Config: no response/);
     assert.not.match((await g.sh('cat /etc/resolv.conf')).out, /nameserver/, 'no build-host resolver in the image');

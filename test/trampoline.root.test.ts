@@ -13,6 +13,7 @@ import { buildTree, usrMountSh } from './support/system-tree';
 
 const t = suite('patches/roroot-init.sh (root)');
 const REPO = resolve(__dirname, '../..');
+const CPUINFO = readFileSync('/proc/cpuinfo', 'utf8');
 let dir: string;
 let tree: string;
 
@@ -58,7 +59,7 @@ t('starts the boot stage from the startup snapshot while its stamp holds, also a
   mkdirSync(join(tree, 'opt'));
   execFileSync('cp', ['-p', process.execPath, join(tree, 'opt/node')]);
   execFileSync(join(tree, 'opt/node'), ['--snapshot-blob', join(tree, 'roroot.blob'), '--build-snapshot', join(tree, 'roroot-snapshot.js')]);
-  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, snapshotFiles('/opt/node', readFileSync('/proc/self/maps', 'utf8'))));
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, snapshotFiles('/opt/node', readFileSync('/proc/self/maps', 'utf8')), CPUINFO));
   // What roroot flash does to every file: the same content, times and
   // size, on another inode.
   execFileSync('cp', ['-p', join(tree, 'opt/node'), join(tree, 'opt/node.copy')]);
@@ -68,10 +69,31 @@ t('starts the boot stage from the startup snapshot while its stamp holds, also a
   assert.match(snap.stdout, /roroot: boot: roroot \S+, started from its startup snapshot\n/);
   assert.match(snap.stdout, /roroot: boot: done in/);
   assert.match(snap.stdout, /init pid-ok=yes args=single/);
+  const stamp = readFileSync(join(tree, 'roroot.blob.node'), 'utf8');
+  writeFileSync(join(tree, 'roroot.blob.node'), stamp.replace(/^cpu .*$/m, 'cpu fpu vme'));
+  const otherCpu = trampoline('ro roroot.init=/fake-init', env);
+  assert.not.match(otherCpu.stdout, /startup snapshot/, 'built where the CPU had other features: V8 would refuse it');
+  assert.match(otherCpu.stdout, /roroot: boot: done in/);
+  writeFileSync(join(tree, 'roroot.blob.node'), stamp);
   execFileSync('touch', ['-d', '2001-01-01', join(tree, 'opt/node')]); // another package's node
   const plain = trampoline('ro roroot.init=/fake-init', env);
   assert.not.match(plain.stdout, /startup snapshot/);
   assert.match(plain.stdout, /roroot: boot: done in/);
+});
+
+t('a blob V8 refuses (another configuration, as another CPU makes it; node exits before anything ran): the boot stage once more from the plain bundle, said as a warning', () => {
+  copyFileSync(join(REPO, 'patches/snapshot-check.sh'), join(tree, 'snapshot-check.sh'));
+  copyFileSync(join(REPO, 'dist/roroot-snapshot.js'), join(tree, 'roroot-snapshot.js'));
+  mkdirSync(join(tree, 'opt'));
+  execFileSync('cp', ['-p', process.execPath, join(tree, 'opt/node')]);
+  execFileSync(join(tree, 'opt/node'), ['--snapshot-blob', join(tree, 'roroot.blob'), '--no-opt', '--build-snapshot', join(tree, 'roroot-snapshot.js')]);
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], CPUINFO));
+  const r = trampoline('ro roroot.init=/fake-init', 'RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=/opt/node');
+  assert.match(r.stdout, /Failed to load the startup snapshot/);
+  assert.match(r.stdout, /roroot-init: the boot stage from its startup snapshot failed \(exit \d+\): once more from the plain bundle\n/);
+  assert.match(r.stdout, /roroot: boot: done in/);
+  assert.match(r.stdout, /init pid-ok=yes args=single/);
+  assert.match(r.stdout, /=== kmsg\n<4>roroot-init: the boot stage from its startup snapshot failed/);
 });
 
 t('/usr/sbin/roroot: from the snapshot while its stamp holds (a blob that is not one aborts V8: it was used), from the bundle otherwise', () => {
@@ -81,10 +103,10 @@ t('/usr/sbin/roroot: from the snapshot while its stamp holds (a blob that is not
   mkdirSync(join(tree, 'opt'));
   execFileSync('cp', ['-p', process.execPath, join(tree, 'opt/node')]);
   writeFileSync(join(tree, 'roroot.blob'), 'not a V8 snapshot\n');
-  const run = () => inNamespace(`${usrMountSh(tree)}\nenv -i PATH=/usr/sbin:/usr/bin:/sbin:/bin RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=/opt/node chroot ${tree} /sbin-roroot/roroot --version 2>&1; echo "rc=$?"`);
-  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node']));
+  const run = () => inNamespace(`${usrMountSh(tree)}\nmount -t proc proc ${tree}/proc\nenv -i PATH=/usr/sbin:/usr/bin:/sbin:/bin RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=/opt/node chroot ${tree} /sbin-roroot/roroot --version 2>&1; echo "rc=$?"`);
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], CPUINFO));
   assert.not.match(run().stdout, /rc=0/, 'the stamp holds: the blob was started');
-  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node']).replace(/ \d+:/, ' 1:'));
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], CPUINFO).replace(/ \d+:/, ' 1:'));
   assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'another node: the bundle');
   rmSync(join(tree, 'roroot.blob.node'));
   assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'no stamp: the bundle');
