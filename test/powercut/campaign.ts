@@ -12,12 +12,14 @@ import { secondCut } from './second-cut';
 import { recordingDir, system as systemFor, type Images, type System, type SystemName } from './systems';
 import { tier1, type Tier1Output } from './tier1';
 import { bootState, describeBoot } from './tier2';
+import { runUpgradeSystem } from './campaign-upgrade';
 
 // A campaign: each system in turn (one QEMU at a time, machine-wide) is
 // recorded once, its recording cut `cuts` times (tier 1), `boots` of those
 // states booted (tier 2) and `recuts` of those boots cut again while they
 // boot (a second boot each: seconds_per_boot counts both). The storage model (crash-state.ts) is the campaign's, saved beside
-// the recordings for powercut-replay.
+// the recordings for powercut-replay. The two-slot router's run is an
+// upgrade's (campaign-upgrade.ts).
 
 export interface Run {
   system: SystemName;
@@ -36,6 +38,7 @@ export interface CampaignOptions {
   storage: Storage;
   tier1Workers: { script: string; count: number } | null; // see tier1.ts
   say: (line: string) => void;
+  reuseRecording?: boolean; // the upgrade scenario's: a recording of the same image kept in work is cut again
 }
 
 export interface SystemResult {
@@ -56,7 +59,7 @@ export async function campaign(o: CampaignOptions): Promise<SystemResult[]> {
   mkdirSync(o.work, { recursive: true });
   writeFileSync(join(o.work, CAMPAIGN), JSON.stringify({ seed: o.seed, storage: o.storage }) + '\n');
   const out: SystemResult[] = [];
-  for (const run of o.runs) out.push(await runSystem(run, o));
+  for (const run of o.runs) out.push(await (run.system === 'roroot-ab' ? runUpgradeSystem(run, o) : runSystem(run, o)));
   return out;
 }
 
@@ -166,7 +169,7 @@ async function recordOrRetry(system: System, dir: string, nfs: NfsServer, say: (
   }
 }
 
-function phaseSpans(requests: Request[]): { phase: string; from: number; to: number }[] {
+export function phaseSpans(requests: Request[]): { phase: string; from: number; to: number }[] {
   const out: { phase: string; from: number; to: number }[] = [];
   for (const r of requests) {
     const last = out[out.length - 1];
