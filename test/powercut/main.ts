@@ -87,7 +87,7 @@ async function main(): Promise<number> {
   const images = { image: args.image, plainImage: args['plain-image'], misalignedImage: args['misaligned-image'], abImage: args['ab-image'], abUpdate: args['ab-update'], work: args.work };
   const results = await campaign({ work: args.work, images, runs, seed: Number(args.seed), storage, tier1Workers: { script: __filename, count: cpus().length }, say, reuseRecording: args['reuse-recording'] });
   const model = storage.horizonBytes === STORAGE.horizonBytes && storage.horizonMs === STORAGE.horizonMs && storage.eraseBlock === STORAGE.eraseBlock ? '' : ` HORIZON_MIB=${args['horizon-mib']} HORIZON_S=${args['horizon-s']} ERASE_BLOCK_MIB=${args['erase-block-mib']}`;
-  const command = `make powercut CUTS=${args.cuts} BOOTS=${args.boots} RECUTS=${args.recuts} SCENARIO=${scenarios.join(',')} POLICY=${policies.join(',')} SYSTEM=${systems.join(',')} SEED=${args.seed}${control ? ` CONTROL_CUTS=${control}` : ''}${model}`;
+  const command = `make powercut CUTS=${args.cuts} BOOTS=${args.boots} RECUTS=${args.recuts} SCENARIO=${scenarios.join(',')} POLICY=${policies.join(',')} SYSTEM=${systems.join(',')} SEED=${args.seed}${control ? ` CONTROL_CUTS=${control}` : ''}${model}${args['reuse-recording'] ? ' RECORDED=1' : ''}`;
   writeReport(args.out, args.report, { command, date: new Date().toISOString(), machine: `${hostname()}, ${cpus().length} × ${cpus()[0]?.model.trim()}, TCG`, seed: Number(args.seed), minutes: (Date.now() - t0) / 60000, storage }, results);
   for (const r of results) {
     const findings = r.rows.flatMap((w) => w.findings);
