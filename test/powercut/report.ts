@@ -117,11 +117,11 @@ function upgradeTable(rows: Row[]): string[] {
     '',
     'Every cut from `roroot upgrade` to a little after the commit. Tier 1 decides each state on the host (the boot records and tries as GRUB reads them, slot a\'s root check, slot b hashed against the record); tier 2 boots some in QEMU with reboots on and reads `/etc/roroot/firmware` at the login. **Bricked**: neither slot reaches its login.',
     '',
-    '| system | policy | cuts | old | new | **bricked** | trial slot lost its image | fallback after arming | boots | boots old | boots new | **boots bricked** | boots unlike tier 1 |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| system | policy | cuts | old | new | **bricked** | trial slot lost its image | fallback after arming | new, slot b lost some of its image | boots | boots old | boots new | **boots bricked** | boots unlike tier 1 |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((w) => {
       const u = w.upgrade as NonNullable<Row['upgrade']>;
-      return `| ${w.system} | ${w.policy} | ${w.cuts} | ${u.cuts_old} | ${u.cuts_new} | **${u.cuts_bricked}** | ${u.trial_image_lost} | ${u.fallbacks} | ${w.boots} | ${u.boots_old} | ${u.boots_new} | **${u.bricked}** | ${u.boots_unlike_tier1} |`;
+      return `| ${w.system} | ${w.policy} | ${w.cuts} | ${u.cuts_old} | ${u.cuts_new} | **${u.cuts_bricked}** | ${u.trial_image_lost} | ${u.fallbacks} | ${u.committed_image_lost} | ${w.boots} | ${u.boots_old} | ${u.boots_new} | **${u.bricked}** | ${u.boots_unlike_tier1} |`;
     }),
     '',
   ];

@@ -30,7 +30,7 @@ import { outcome, readRecords, type Firmware, type SlotFacts } from './upgrade-o
 export interface UpgradeCandidate {
   k: number;
   seed: number;
-  risk: number; // 3 bricked, 2 the trial slot lost its image, 1 a fallback, 0 none
+  risk: number; // 3 bricked or new from a slot that lost its image, 2 the trial slot lost its image, 1 a fallback, 0 none
   firmware: Firmware | null; // tier 1's decision
   path: string; // the boots it expects
   key: string; // what decides the boots: same key, same boots
@@ -167,7 +167,12 @@ export async function tier1Upgrade(o: UpgradeTier1Input): Promise<UpgradeTier1> 
         if (lost) counts.trial_image_lost++;
         if (fallback) counts.fallbacks++;
         if (j.firmware === null) row.findings.push({ system: o.system.name, scenario: 'upgrade', policy, k, seed, tier: 1, window: false, what: `bricked: ${describeRecord(r, j.tries)}: ${j.path}` });
-        pool.push({ k, seed, risk: j.firmware === null ? 3 : lost ? 2 : fallback ? 1 : 0, firmware: j.firmware, path: j.path, key: j.key });
+        // New firmware from a slot b that does not hold its image (the
+        // committed default, its writes lost after the trial's check):
+        // e2fsck does not read file data, so tier 2 boots those first too.
+        const unproven = j.firmware === 'new' && !j.slots.b.holds;
+        if (unproven) counts.committed_image_lost++;
+        pool.push({ k, seed, risk: j.firmware === null || unproven ? 3 : lost ? 2 : fallback ? 1 : 0, firmware: j.firmware, path: j.path, key: j.key });
         cuts.push({ system: o.system.name, scenario: 'upgrade', policy, k, seed, t: o.requests[k - 1].t, window: false, verdict: j.a.verdict, changed: false, packages: false, firmware: j.firmware ?? 'bricked' });
       }
     }
