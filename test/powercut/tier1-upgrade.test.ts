@@ -10,7 +10,7 @@ import { STATE_FILES, TRIES_FILE } from '../../init/flash/grub';
 import { crashState, STORAGE } from './crash-state';
 import type { Request } from './request-log';
 import { slotLayout, type SlotLayout } from './slot-layout';
-import { bootOrder, UpgradeJudge, type UpgradeCandidate } from './tier1-upgrade';
+import { bootOrder, bootStateSpans, UpgradeJudge, type UpgradeCandidate } from './tier1-upgrade';
 
 // The upgrade judge on a small two-slot disk laid out as make image lays
 // qemu-ab's (p1 an ext2 boot partition with the records' and the tries'
@@ -139,6 +139,14 @@ t('storage that ignored the flushes loses some of slot b under a kept record: th
     assert.is(j.firmware, 'old', j.path);
   }
   assert.ok(seen > 0, 'no seed lost slot b under a kept record');
+});
+
+t('the cut points split where the boot partition is written: a stretch before, between and after its writes', () => {
+  const points = requests.map((r) => r.i + 1);
+  const spans = bootStateSpans(points, requests, layout.boot);
+  // b's 16 writes and the flush; tries; flush; the record; flush; tries; flush; the record; flush.
+  assert.equal(spans.map((x) => [x[0], x[x.length - 1]]), [[1, 17], [18, 19], [20, 21], [22, 23], [24, 25]]);
+  assert.is(spans.flat().length, points.length);
 });
 
 t('tier 2 boots the riskiest first, one state of a key before any twice, old and new by turns', () => {

@@ -7,9 +7,9 @@ import { clip, crashState, type Piece, type Policy, type Storage } from './crash
 import { WRITES } from './record';
 import type { UpgradeRecording } from './record-upgrade';
 import type { Request } from './request-log';
-import { RootChecker, type RootResult } from './root-check';
+import { RootChecker, type Partition, type RootResult } from './root-check';
 import { emptyRow, emptyUpgradeCounts, tally, type Cut, type Row, type UpgradeCounts } from './rows';
-import { cutPoints } from './scenarios';
+import { cutPoints, touchesPartition } from './scenarios';
 import { slotLayout, type SlotLayout } from './slot-layout';
 import { StateBytes } from './state-bytes';
 import type { System } from './systems';
@@ -23,7 +23,8 @@ import { outcome, readRecords, type Firmware, type SlotFacts } from './upgrade-o
 // gets (root-check.ts); slot b, when a record names it, is hashed as the
 // state leaves it and compared with the record's sha256, and when it does
 // not hold the image, e2fsck -fn says whether it could come up at all.
-// upgrade-outcome.ts decides. The rows count the cuts by the firmware
+// upgrade-outcome.ts decides. The cuts are spread over the stretches
+// between writes to the boot partition (bootStateSpans). The rows count the cuts by the firmware
 // they come up with; the states tier 2 boots are chosen from the
 // candidates, the riskiest first.
 
@@ -138,6 +139,7 @@ export async function tier1Upgrade(o: UpgradeTier1Input): Promise<UpgradeTier1> 
   const cuts: Cut[] = [];
   const candidates = new Map<Policy, UpgradeCandidate[]>();
   const points = cutPoints(o.requests, o.rec, 'upgrade');
+  const spans = bootStateSpans(points, o.requests, judge.layout.boot);
   const perRow = Math.max(1, Math.round(o.cuts / o.policies.length));
   let judged = 0;
   try {
@@ -150,7 +152,7 @@ export async function tier1Upgrade(o: UpgradeTier1Input): Promise<UpgradeTier1> 
       candidates.set(policy, pool);
       const keys = new Set<string>();
       const picks = Array.from({ length: points.length > 0 ? perRow : 0 }, (_, n) => stateSeed(o.seed, o.system.name, 'upgrade', policy, n))
-        .map((seed) => ({ seed, k: pickCut(points, seed) }))
+        .map((seed, n) => ({ seed, k: pickCut(spans[n % spans.length], seed) }))
         .sort((a, b) => a.k - b.k);
       for (const { k, seed } of picks) {
         const j = await judge.judge(crashState(o.requests, k, policy, seed, o.storage).pieces);
@@ -182,6 +184,19 @@ export async function tier1Upgrade(o: UpgradeTier1Input): Promise<UpgradeTier1> 
   for (const [policy, pool] of candidates) candidates.set(policy, bootOrder(pool));
   const seconds = (Date.now() - t0) / 1000;
   return { rows, cuts, candidates, layout: judge.layout, stats: { states: cuts.length, judged, dpkg_runs: judge.dpkgRuns, workers: 1, setup_seconds: setup, seconds, per_minute: seconds > 0 ? (cuts.length / seconds) * 60 : 0 } };
+}
+
+// The cut points split where the boot partition is written (the trial
+// armed, GRUB's try counted down, the commit): the few requests between
+// the arm's or the commit's two writes decide as much as the thousands
+// that write slot b, so each stretch gets its share of the cuts, and a
+// cut within a stretch falls on any of its points alike. A cut K is after
+// a write when the write is among requests 0..K-1.
+export function bootStateSpans(points: number[], requests: Request[], boot: Partition): number[][] {
+  const writes = requests.filter((r) => touchesPartition(r, boot)).map((r) => r.i);
+  const spans: number[][] = Array.from({ length: writes.length + 1 }, () => []);
+  for (const k of points) spans[writes.filter((w) => w < k).length].push(k);
+  return spans.filter((x) => x.length > 0);
 }
 
 // The order tier 2 boots a policy's states in: the riskiest first, one
