@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Run, CampaignOptions, SystemResult } from './campaign';
-import { phaseSpans } from './campaign';
+import { phaseSpans } from './phases';
 import { crashState, type Policy } from './crash-state';
 import { REQUESTS, WRITES } from './record';
 import { isUpgradeRecording, recordUpgrade, type UpgradeRecording } from './record-upgrade';
@@ -68,7 +68,7 @@ export async function runUpgradeSystem(run: Run, o: CampaignOptions): Promise<Sy
     for (const what of problems) row.findings.push({ system: system.name, scenario: 'upgrade', policy, k: c.k, seed: c.seed, tier: 2, window: false, what });
     const cut = t1.cuts.find((x) => x.policy === policy && x.k === c.k && x.seed === c.seed);
     if (cut) cut.boot = problems.length > 0 ? 'failed' : 'ok';
-    o.say(`${system.name}: tier 2: upgrade/${policy} K=${c.k} seed=${c.seed} (tier 1: ${expected}, ${c.path}): ${r.firmware}${r.version ? ` (${r.version})` : ''}${r.loginMs !== null ? `, login after ${(r.loginMs / 1000).toFixed(1)} s` : ''}${problems.length ? `; ${problems.join('; ')}` : ''}`);
+    o.say(`${system.name}: tier 2: upgrade/${policy} K=${c.k} seed=${c.seed} (tier 1: ${expected}, ${c.path}): ${r.firmware}${r.version ? ` (${r.version})` : ''}${r.loginMs !== null ? `, login after ${(r.loginMs / 1000).toFixed(1)} s, ${r.boots} boot(s)` : ''}${r.lastFallback ? `; status: "${r.lastFallback}"` : ''}${problems.length ? `; ${problems.join('; ')}` : ''}`);
   }
   return {
     system: system.name,

@@ -4,7 +4,7 @@ import { NfsServer } from '../../board/nfs-server';
 import { testPackage } from '../support/test-package';
 import { crashState, type Policy, type Storage } from './crash-state';
 import { record, REQUESTS, TEST_DEB, WRITES, type Recording } from './record';
-import { loadRequests, type Request } from './request-log';
+import { loadRequests } from './request-log';
 import { rootPartition } from './root-check';
 import { count, damage, type Cut, type Row } from './rows';
 import type { Scenario } from './scenarios';
@@ -13,6 +13,7 @@ import { recordingDir, system as systemFor, type Images, type System, type Syste
 import { tier1, type Tier1Output } from './tier1';
 import { bootState, describeBoot } from './tier2';
 import { runUpgradeSystem } from './campaign-upgrade';
+import { phaseSpans } from './phases';
 
 // A campaign: each system in turn (one QEMU at a time, machine-wide) is
 // recorded once, its recording cut `cuts` times (tier 1), `boots` of those
@@ -167,14 +168,4 @@ async function recordOrRetry(system: System, dir: string, nfs: NfsServer, say: (
     say(`${system.name}: recording failed, once more: ${(err as Error).message.split('\n')[0]}`);
     return record(system, dir, nfs, say);
   }
-}
-
-export function phaseSpans(requests: Request[]): { phase: string; from: number; to: number }[] {
-  const out: { phase: string; from: number; to: number }[] = [];
-  for (const r of requests) {
-    const last = out[out.length - 1];
-    if (last && last.phase === r.phase) last.to = r.t;
-    else out.push({ phase: r.phase, from: r.t, to: r.t });
-  }
-  return out;
 }

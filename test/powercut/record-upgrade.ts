@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, readSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStart, type Parsed } from '../../init/upgrade/fw-file';
 import { bootOnNbd } from './nbd-guest';
@@ -136,4 +136,3 @@ export async function recordUpgrade(system: System, update: string, dir: string,
 }
 
 export const isUpgradeRecording = (rec: Recording): rec is UpgradeRecording => 'upgrade' in rec;
-export const readRecording = (dir: string): Recording => JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8')) as Recording;

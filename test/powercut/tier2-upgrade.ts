@@ -20,6 +20,7 @@ export interface UpgradeBoot {
   loginMs: number | null;
   boots: number; // GRUB's runs seen on the console
   status: string; // roroot upgrade --status --json, as it said
+  lastFallback: string | null; // its reason of the last fallback
   detail: string; // for bricked: the console's end
 }
 
@@ -49,14 +50,21 @@ export async function bootUpgradeState(o: { rec: UpgradeRecording; base: string;
       login.catch(() => {});
       loginMs = await Promise.race([login, stopped(guest, () => over)]);
     } catch (err) {
-      return { firmware: 'bricked', version: null, loginMs: null, boots: boots(), status: '', detail: `${(err as Error).message.split('\n')[0]}; console: ${guest.console.slice(-600).replace(/\s+/g, ' ')}` };
+      return { firmware: 'bricked', version: null, loginMs: null, boots: boots(), status: '', lastFallback: null, detail: `${(err as Error).message.split('\n')[0]}; console: ${guest.console.slice(-600).replace(/\s+/g, ' ')}` };
     } finally {
       over = true;
     }
     const version = (await guest.sh('cat /etc/roroot/firmware', 60)).out.trim();
     const status = (await guest.sh('roroot upgrade --status --json', 120)).out.trim();
     const firmware = version === o.rec.upgrade.oldVersion ? 'old' : version === o.rec.upgrade.newVersion ? 'new' : 'other';
-    return { firmware, version, loginMs, boots: boots(), status: status.slice(status.indexOf('{')), detail: '' };
+    const json = status.slice(status.indexOf('{'));
+    let lastFallback: string | null = null;
+    try {
+      lastFallback = (JSON.parse(json) as { lastFallback: string | null }).lastFallback;
+    } catch {
+      lastFallback = `status unreadable: ${status.slice(0, 200)}`;
+    }
+    return { firmware, version, loginMs, boots: boots(), status: json, lastFallback, detail: '' };
   } finally {
     close();
     state.close();
