@@ -183,6 +183,6 @@ function svg(results: SystemResult[]): string {
   if (results.some((r) => r.cuts.some((c) => c.firmware))) {
     marks.push(...Object.entries(FIRMWARE_COLOUR).map(([k, c], i) => `<circle cx="${left + 300 + i * 110}" cy="${y + 7}" r="4" fill="${c}"/><text x="${left + 308 + i * 110}" y="${y + 11}" font-size="11">${k === 'bricked' ? 'bricked' : `comes up ${k}`}</text>`));
   }
-  const phases = Object.entries(PHASE_COLOUR).map(([k, c], i) => `<rect x="${left + i * 120}" y="${y + 22}" width="10" height="10" fill="${c}" stroke="#999"/><text x="${left + 14 + i * 120}" y="${y + 31}" font-size="11">${k}</text>`);
+  const phases = Object.entries(PHASE_COLOUR).map(([k, c], i) => `<rect x="${left + i * 82}" y="${y + 22}" width="10" height="10" fill="${c}" stroke="#999"/><text x="${left + 14 + i * 82}" y="${y + 31}" font-size="11">${k}</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 45}" font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n${out.join('\n')}\n${legend.join('\n')}\n${marks.join('\n')}\n${phases.join('\n')}\n</svg>\n`;
 }
