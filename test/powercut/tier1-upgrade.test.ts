@@ -149,10 +149,12 @@ t('the cut points split where the boot partition is written: a stretch before, b
   assert.is(spans.flat().length, points.length);
 });
 
-t('tier 2 boots the riskiest first, one state of a key before any twice, old and new by turns', () => {
+t('tier 2 boots one state of a key before any twice, risky, new and old by turns, each policy from its own turn', () => {
   const c = (k: number, risk: number, firmware: 'old' | 'new' | null, key: string): UpgradeCandidate => ({ k, seed: 0, risk, firmware, path: '', key });
-  const order = bootOrder([c(1, 0, 'old', 'x'), c(2, 0, 'old', 'x'), c(3, 0, 'old', 'y'), c(4, 0, 'new', 'z'), c(5, 2, 'old', 'w'), c(6, 0, 'new', 'v')]);
-  assert.equal(order.map((x) => x.k), [5, 1, 4, 3, 6, 2]);
+  const pool = [c(1, 0, 'old', 'x'), c(2, 0, 'old', 'x'), c(3, 0, 'old', 'y'), c(4, 0, 'new', 'z'), c(5, 2, 'old', 'w'), c(6, 0, 'new', 'v'), c(7, 3, null, 'u')];
+  assert.equal(bootOrder(pool).map((x) => x.k), [7, 4, 1, 5, 6, 3, 2]);
+  assert.equal(bootOrder(pool, 1).map((x) => x.k), [4, 1, 7, 6, 3, 5, 2]);
+  assert.equal(bootOrder(pool, 2).map((x) => x.k), [1, 7, 4, 3, 5, 6, 2]);
 });
 
 t.run();

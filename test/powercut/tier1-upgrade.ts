@@ -181,7 +181,7 @@ export async function tier1Upgrade(o: UpgradeTier1Input): Promise<UpgradeTier1> 
   } finally {
     judge.close();
   }
-  for (const [policy, pool] of candidates) candidates.set(policy, bootOrder(pool));
+  [...candidates].forEach(([policy, pool], n) => candidates.set(policy, bootOrder(pool, n)));
   const seconds = (Date.now() - t0) / 1000;
   return { rows, cuts, candidates, layout: judge.layout, stats: { states: cuts.length, judged, dpkg_runs: judge.dpkgRuns, workers: 1, setup_seconds: setup, seconds, per_minute: seconds > 0 ? (cuts.length / seconds) * 60 : 0 } };
 }
@@ -199,10 +199,13 @@ export function bootStateSpans(points: number[], requests: Request[], boot: Part
   return spans.filter((x) => x.length > 0);
 }
 
-// The order tier 2 boots a policy's states in: the riskiest first, one
-// state per distinct key before any twice, and the outcomes by turns (old,
-// new), so that a few boots see both.
-export function bootOrder(pool: UpgradeCandidate[]): UpgradeCandidate[] {
+// The order tier 2 boots a policy's states in: one state per distinct key
+// before any twice, and three kinds by turns: the risky (riskiest first),
+// those that come up new, those that come up old (earliest cut first).
+// `start` is the kind a policy begins with (campaign-upgrade.ts gives the
+// n-th policy n): a round of boots, one per policy, sees every kind, so
+// that even BOOTS=3 boots a state of each firmware and a risky one.
+export function bootOrder(pool: UpgradeCandidate[], start = 0): UpgradeCandidate[] {
   const seen = new Set<string>();
   const first: UpgradeCandidate[] = [];
   const again: UpgradeCandidate[] = [];
@@ -213,12 +216,13 @@ export function bootOrder(pool: UpgradeCandidate[]): UpgradeCandidate[] {
       first.push(c);
     }
   }
-  const risky = first.filter((c) => c.risk > 0);
-  const plain = first.filter((c) => c.risk === 0);
-  const byFirmware = (f: Firmware | null) => plain.filter((c) => c.firmware === f);
-  const [olds, news] = [byFirmware('old'), byFirmware('new')];
-  const turns = Array.from({ length: Math.max(olds.length, news.length) }, (_, i) => [olds[i], news[i]]).flat().filter((c): c is UpgradeCandidate => c !== undefined);
-  return [...risky, ...turns, ...again];
+  const kinds = [first.filter((c) => c.risk > 0), first.filter((c) => c.risk === 0 && c.firmware === 'new'), first.filter((c) => c.risk === 0 && c.firmware !== 'new')];
+  const out: UpgradeCandidate[] = [];
+  for (let turn = start % kinds.length; kinds.some((q) => q.length > 0); turn = (turn + 1) % kinds.length) {
+    const next = kinds[turn].shift();
+    if (next) out.push(next);
+  }
+  return [...out, ...again];
 }
 
 export function describeRecord(r: ReturnType<typeof readRecords>['record'], tries: number): string {
