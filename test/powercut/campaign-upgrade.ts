@@ -29,6 +29,7 @@ export async function runUpgradeSystem(run: Run, o: CampaignOptions): Promise<Sy
   const system = systemFor(run.system, { ...o.images, work: o.work });
   if (!o.images.abUpdate) throw new Error(`${run.system}: no update file given (--ab-update)`);
   const kept = o.reuseRecording ? keptRecording(dir, system) : null;
+  if (o.reuseRecording && !kept) o.say(`${system.name}: no whole recording of ${system.image} in ${dir}: recording one`);
   if (kept) o.say(`${system.name}: the recording in ${dir} again (${kept.requests} requests)`);
   const rec = kept ?? (await recordOrRetry(system, o.images.abUpdate, dir, o.say));
   const requests = loadRequests(join(dir, REQUESTS));
@@ -89,6 +90,11 @@ function keptRecording(dir: string, system: System): UpgradeRecording | null {
   if (![file, join(dir, REQUESTS), join(dir, WRITES)].every(existsSync)) return null;
   const rec = JSON.parse(readFileSync(file, 'utf8')) as UpgradeRecording;
   if (!isUpgradeRecording(rec) || rec.image !== system.image || statSync(file).mtimeMs < statSync(system.image).mtimeMs) return null;
+  // A recording begun since (and cut short: it makes writes.bin anew)
+  // leaves this one's requests pointing past or into other data.
+  const requests = loadRequests(join(dir, REQUESTS));
+  const end = Math.max(0, ...requests.filter((r) => r.op === 'write').map((r) => (r.at as number) + r.length));
+  if (requests.length !== rec.requests || statSync(join(dir, WRITES)).size < end || statSync(join(dir, WRITES)).mtimeMs > statSync(file).mtimeMs + 60000) return null;
   return rec;
 }
 
