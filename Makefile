@@ -154,8 +154,15 @@ CUTS ?= 240
 BOOTS ?= 3
 RECUTS ?= 0
 SCENARIO ?= boot,log-storm,rw-window,nfs
-POLICY ?= prefix,subset,torn,flush-ignored,erase-block
-SYSTEM ?= roroot,roroot-stale,baseline
+# SCENARIO=upgrade: the two-slot router (roroot-ab, board/qemu-ab.conf)
+# through an A/B upgrade, its trial boot and commit, under the policies the
+# issue asks for; its own report (powercut-upgrade-report.*). RECORDED=1
+# cuts the last campaign's recording of it again instead of making one.
+comma := ,
+UPGRADE_CAMPAIGN := $(filter upgrade,$(subst $(comma), ,$(SCENARIO)))
+POLICY ?= $(if $(UPGRADE_CAMPAIGN),prefix$(comma)torn$(comma)flush-ignored,prefix$(comma)subset$(comma)torn$(comma)flush-ignored$(comma)erase-block)
+SYSTEM ?= $(if $(UPGRADE_CAMPAIGN),roroot-ab,roroot$(comma)roroot-stale$(comma)baseline)
+REPORT ?= $(if $(UPGRADE_CAMPAIGN),powercut-upgrade-report,powercut-report)
 SEED ?= 1
 # CONTROL_CUTS=N adds the control: N erase-block cuts of the reference router
 # on the layout of before ERASE_BLOCK (partitions on 1 MiB boundaries, the
@@ -171,12 +178,13 @@ build/powercut/qemu-x86_64-misaligned.conf: board/qemu-x86_64.conf
 	sed 's/^ERASE_BLOCK=.*/ERASE_BLOCK=1MiB/' $< > $@
 $(MISALIGNED_IMAGE): build/powercut/qemu-x86_64-misaligned.conf board/static-dev-udev build/board/image.js $(DEB) | host-deps image-deps
 	node build/board/image.js --board $< --deb $(DEB) --out $@
-POWERCUT_IMAGES := $(IMAGE) $(PLAIN_IMAGE) $(if $(filter-out 0,$(CONTROL_CUTS))$(findstring misaligned,$(SYSTEM)),$(MISALIGNED_IMAGE))
+POWERCUT_IMAGES := $(if $(filter-out roroot-ab,$(subst $(comma), ,$(SYSTEM))),$(IMAGE) $(PLAIN_IMAGE)) $(if $(filter-out 0,$(CONTROL_CUTS))$(findstring misaligned,$(SYSTEM)),$(MISALIGNED_IMAGE)) $(if $(findstring roroot-ab,$(SYSTEM)),$(AB_IMAGE) $(AB_UPDATE))
 build/powercut/main.js: node_modules/.installed $(wildcard test/powercut/*.ts) $(TEST_SUPPORT)
 	$(ESBUILD) test/powercut/main.ts --bundle --platform=node --target=node20 --packages=external --outfile=$@ --log-level=warning
 powercut: host-deps image-deps $(POWERCUT_IMAGES) build/powercut/main.js
 	node build/powercut/main.js --cuts $(CUTS) --boots $(BOOTS) --recuts $(RECUTS) --scenario $(SCENARIO) --policy $(POLICY) --system $(SYSTEM) --seed $(SEED) --control-cuts $(CONTROL_CUTS) \
-	  --horizon-mib $(HORIZON_MIB) --horizon-s $(HORIZON_S) --erase-block-mib $(ERASE_BLOCK_MIB)
+	  --horizon-mib $(HORIZON_MIB) --horizon-s $(HORIZON_S) --erase-block-mib $(ERASE_BLOCK_MIB) \
+	  --report $(REPORT) --ab-image $(AB_IMAGE) --ab-update $(AB_UPDATE) $(if $(RECORDED),--reuse-recording)
 # One crash state of the last campaign again (K and SEED from the report).
 powercut-replay: host-deps image-deps build/powercut/main.js
 	node build/powercut/main.js --replay --system $(SYSTEM) --scenario $(SCENARIO) --policy $(POLICY) --k $(K) --seed $(SEED) $(if $(IMAGE_OUT),--image-out $(IMAGE_OUT)) $(if $(BOOT),--boot) $(if $(RECUT),--recut)

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { campaign, type SystemResult } from './powercut/campaign';
 import { STORAGE, type Policy } from './powercut/crash-state';
 import { writeReport } from './powercut/report';
-import { SCENARIOS } from './powercut/scenarios';
+import { scenariosOf } from './powercut/systems';
 
 // A small power-cut campaign (the harness of test/powercut/), one QEMU at a
 // time: roroot on the image whose boot opens a read-write window, and the
@@ -23,7 +23,7 @@ let results: SystemResult[];
 t.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'roroot-powercut-'));
   const policies: Policy[] = ['torn', 'flush-ignored'];
-  const run = { scenarios: [...SCENARIOS], policies, cuts: 48, boots: 1, recuts: 0 };
+  const run = { scenarios: [...scenariosOf('roroot-stale')], policies, cuts: 48, boots: 1, recuts: 0 };
   results = await campaign({
     work: dir,
     images: { image: join(repo, 'build/image/qemu-x86_64.img'), plainImage: join(repo, 'build/image/qemu-x86_64-plain.img'), misalignedImage: '', work: dir },
@@ -36,7 +36,7 @@ t.before(async () => {
     tier1Workers: null,
     say: (line) => process.stdout.write(`  ${line}\n`),
   });
-  writeReport(dir, { command: 'test/powercut.vm.test.ts', date: new Date().toISOString(), machine: 'make test', seed: 0, minutes: 0, storage: STORAGE }, results);
+  writeReport(dir, 'powercut-report', { command: 'test/powercut.vm.test.ts', date: new Date().toISOString(), machine: 'make test', seed: 0, minutes: 0, storage: STORAGE }, results);
 });
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 

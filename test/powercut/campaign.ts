@@ -4,7 +4,7 @@ import { NfsServer } from '../../board/nfs-server';
 import { testPackage } from '../support/test-package';
 import { crashState, type Policy, type Storage } from './crash-state';
 import { record, REQUESTS, TEST_DEB, WRITES, type Recording } from './record';
-import { loadRequests, type Request } from './request-log';
+import { loadRequests } from './request-log';
 import { rootPartition } from './root-check';
 import { count, damage, type Cut, type Row } from './rows';
 import type { Scenario } from './scenarios';
@@ -12,12 +12,15 @@ import { secondCut } from './second-cut';
 import { recordingDir, system as systemFor, type Images, type System, type SystemName } from './systems';
 import { tier1, type Tier1Output } from './tier1';
 import { bootState, describeBoot } from './tier2';
+import { runUpgradeSystem } from './campaign-upgrade';
+import { phaseSpans } from './phases';
 
 // A campaign: each system in turn (one QEMU at a time, machine-wide) is
 // recorded once, its recording cut `cuts` times (tier 1), `boots` of those
 // states booted (tier 2) and `recuts` of those boots cut again while they
 // boot (a second boot each: seconds_per_boot counts both). The storage model (crash-state.ts) is the campaign's, saved beside
-// the recordings for powercut-replay.
+// the recordings for powercut-replay. The two-slot router's run is an
+// upgrade's (campaign-upgrade.ts).
 
 export interface Run {
   system: SystemName;
@@ -36,6 +39,7 @@ export interface CampaignOptions {
   storage: Storage;
   tier1Workers: { script: string; count: number } | null; // see tier1.ts
   say: (line: string) => void;
+  reuseRecording?: boolean; // the upgrade scenario's: a recording of the same image kept in work is cut again
 }
 
 export interface SystemResult {
@@ -56,7 +60,7 @@ export async function campaign(o: CampaignOptions): Promise<SystemResult[]> {
   mkdirSync(o.work, { recursive: true });
   writeFileSync(join(o.work, CAMPAIGN), JSON.stringify({ seed: o.seed, storage: o.storage }) + '\n');
   const out: SystemResult[] = [];
-  for (const run of o.runs) out.push(await runSystem(run, o));
+  for (const run of o.runs) out.push(await (run.system === 'roroot-ab' ? runUpgradeSystem(run, o) : runSystem(run, o)));
   return out;
 }
 
@@ -164,14 +168,4 @@ async function recordOrRetry(system: System, dir: string, nfs: NfsServer, say: (
     say(`${system.name}: recording failed, once more: ${(err as Error).message.split('\n')[0]}`);
     return record(system, dir, nfs, say);
   }
-}
-
-function phaseSpans(requests: Request[]): { phase: string; from: number; to: number }[] {
-  const out: { phase: string; from: number; to: number }[] = [];
-  for (const r of requests) {
-    const last = out[out.length - 1];
-    if (last && last.phase === r.phase) last.to = r.t;
-    else out.push({ phase: r.phase, from: r.t, to: r.t });
-  }
-  return out;
 }

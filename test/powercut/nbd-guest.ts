@@ -17,13 +17,15 @@ export interface NbdGuest {
   close(): void; // the guest killed, the server and the data file closed
 }
 
-export async function bootOnNbd(sectors: SectorDisk, dataFile: string, socket: string, nfsPort: number, onError?: (err: Error) => void): Promise<NbdGuest> {
+// `extra`: the two-slot board's (roroot-ab) boots reboot, so that GRUB
+// counts its tries and falls back, and may have a media disk with the update.
+export async function bootOnNbd(sectors: SectorDisk, dataFile: string, socket: string, nfsPort: number | null, onError?: (err: Error) => void, extra: { reboots?: boolean; mediaDisk?: string } = {}): Promise<NbdGuest> {
   const data = new DataFile(dataFile);
   const disk = new RecordingDisk(sectors, data);
   rmSync(socket, { force: true });
   const server: Server = await serveNbd(socket, disk, onError);
   const tracker = new PhaseTracker('boot', (phase) => (disk.phase = phase));
-  const guest = Guest.boot({ disk: socket, format: 'nbd', memMiB: 256, nfsPort });
+  const guest = Guest.boot({ disk: socket, format: 'nbd', memMiB: 256, nfsPort, ...extra });
   guest.onOutput((chunk) => tracker.feed(chunk));
   return {
     guest,

@@ -1,4 +1,5 @@
 import { plainText } from '../../board/guest';
+import type { Request } from './request-log';
 
 // What the guest is doing, from its serial console: the harness's own
 // scenario scripts print `roroot-phase: NAME`, and roroot announces each
@@ -45,4 +46,15 @@ export class PhaseTracker {
     else if (CLOSED.test(line)) this.windowOpen = false;
     if (this.phase !== before) this.changed(this.phase);
   }
+}
+
+// A run's phases as spans of time (ms since power-on): the report's timeline.
+export function phaseSpans(requests: Request[]): { phase: string; from: number; to: number }[] {
+  const out: { phase: string; from: number; to: number }[] = [];
+  for (const r of requests) {
+    const last = out[out.length - 1];
+    if (last && last.phase === r.phase) last.to = r.t;
+    else out.push({ phase: r.phase, from: r.t, to: r.t });
+  }
+  return out;
 }

@@ -37,15 +37,15 @@ export function bounds(r: SystemResult): { policy: string; cuts: number; damaged
 
 const pct = (x: number) => `${(x * 100).toPrecision(2)}%`;
 
-export function writeReport(dir: string, meta: ReportMeta, results: SystemResult[]) {
+export function writeReport(dir: string, name: string, meta: ReportMeta, results: SystemResult[]) {
   const json = {
     ...meta,
     systems: results.map((r) => ({ system: r.system, image: r.image, requests: r.requests, recording: r.recording, tier1: r.tier1, tier2: r.tier2, bounds: bounds(r) })),
     results: results.flatMap((r) => r.rows),
   };
-  writeFileSync(join(dir, 'powercut-report.json'), JSON.stringify(json, null, 1) + '\n');
-  writeFileSync(join(dir, 'powercut-report.svg'), svg(results));
-  writeFileSync(join(dir, 'powercut-report.md'), markdown(meta, results));
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(json, null, 1) + '\n');
+  writeFileSync(join(dir, `${name}.svg`), svg(results));
+  writeFileSync(join(dir, `${name}.md`), markdown(meta, results, name));
 }
 
 export function replayLine(f: Finding): string {
@@ -54,8 +54,9 @@ export function replayLine(f: Finding): string {
 
 const both = (w: Row, name: 'boots' | 'second_cuts', failed: 'boots_failed' | 'second_cuts_damaged', window: boolean) => (window ? `${w[`window_${name}`]} (${w[`window_${failed}`]})` : `${w[name]} (${w[failed]})`);
 
-function markdown(meta: ReportMeta, results: SystemResult[]): string {
+function markdown(meta: ReportMeta, results: SystemResult[], name: string): string {
   const rows = results.flatMap((r) => r.rows);
+  const upgrades = rows.filter((w) => w.upgrade);
   const s = meta.storage;
   const lines = [
     '# Power-cut campaign',
@@ -63,8 +64,9 @@ function markdown(meta: ReportMeta, results: SystemResult[]): string {
     `\`${meta.command}\` on ${meta.date} (${meta.machine}), seed ${meta.seed}, ${meta.minutes.toFixed(1)} min.`,
     `Storage model: flush-ignored keeps the last ${s.horizonBytes / 1048576} MiB written or the last ${s.horizonMs / 1000} s at risk; erase blocks of ${s.eraseBlock / 1048576} MiB (README: the power-cut harness).`,
     '',
-    '![cuts on the timeline](powercut-report.svg)',
+    `![cuts on the timeline](${name}.svg)`,
     '',
+    ...(upgrades.length === 0 ? [] : upgradeTable(upgrades)),
     '## Cuts outside read-write windows',
     '',
     'Bold: what a user minds. Root bytes changed is counted for every system; on the baseline\'s read-write root it is its design, not damage.',
@@ -108,6 +110,23 @@ function markdown(meta: ReportMeta, results: SystemResult[]): string {
   return lines.join('\n');
 }
 
+// The upgrade scenario's rows: which firmware its states come up with.
+function upgradeTable(rows: Row[]): string[] {
+  return [
+    '## A/B upgrade: which firmware comes up',
+    '',
+    'Every cut from `roroot upgrade` to a little after the commit. Tier 1 decides each state on the host (the boot records and tries as GRUB reads them, slot a\'s root check, slot b hashed against the record); tier 2 boots some in QEMU with reboots on and reads `/etc/roroot/firmware` at the login. **Bricked**: neither slot reaches its login.',
+    '',
+    '| system | policy | cuts | old | new | **bricked** | trial slot lost its image | fallback after arming | new, slot b lost some of its image | boots | boots old | boots new | **boots bricked** | boots unlike tier 1 |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((w) => {
+      const u = w.upgrade as NonNullable<Row['upgrade']>;
+      return `| ${w.system} | ${w.policy} | ${w.cuts} | ${u.cuts_old} | ${u.cuts_new} | **${u.cuts_bricked}** | ${u.trial_image_lost} | ${u.fallbacks} | ${u.committed_image_lost} | ${w.boots} | ${u.boots_old} | ${u.boots_new} | **${u.bricked}** | ${u.boots_unlike_tier1} |`;
+    }),
+    '',
+  ];
+}
+
 const VERDICT_COLOUR: Record<string, string> = {
   untouched: '#9ccc9c',
   clean: '#2e7d32',
@@ -116,7 +135,9 @@ const VERDICT_COLOUR: Record<string, string> = {
   'packages damaged': '#6a1b9a',
   'repair needed': '#c62828',
 };
-const PHASE_COLOUR: Record<string, string> = { boot: '#eeeeee', idle: '#fafafa', 'log-storm': '#fff3e0', maintenance: '#f3e5f5', 'rw-window': '#ffcc80', nfs: '#e3f2fd' };
+// An upgrade cut is coloured by the firmware it comes up with.
+const FIRMWARE_COLOUR: Record<string, string> = { old: '#78909c', new: '#2e7d32', bricked: '#c62828' };
+const PHASE_COLOUR: Record<string, string> = { boot: '#eeeeee', idle: '#fafafa', 'log-storm': '#fff3e0', maintenance: '#f3e5f5', 'rw-window': '#ffcc80', nfs: '#e3f2fd', upgrade: '#fff9c4', reboot: '#ffe0b2', trial: '#e8f5e9', committed: '#c8e6c9' };
 
 function worst(c: Cut): string {
   if (c.verdict === 'errors') return 'repair needed';
@@ -144,10 +165,11 @@ function svg(results: SystemResult[]): string {
       out.push(`<text x="4" y="${ly + 4}" font-size="10">${lane}</text>`);
       for (const c of r.cuts.filter((c: Cut) => `${c.scenario} ${c.policy}` === lane)) {
         const v = worst(c);
-        const title = `K=${c.k} seed=${c.seed} ${v}${c.window ? ' (window)' : ''}${c.boot ? `, boot ${c.boot}` : ''}`;
+        const title = `K=${c.k} seed=${c.seed} ${c.firmware ? `comes up ${c.firmware}` : v}${c.window ? ' (window)' : ''}${c.boot ? `, boot ${c.boot}` : ''}`;
         if (c.boot) out.push(`<rect x="${(x(c.t) - 4).toFixed(1)}" y="${ly - 4}" width="8" height="8" fill="none" stroke="${c.boot === 'ok' ? '#000' : '#c62828'}" stroke-width="1.5"><title>${title}</title></rect>`);
         // A window's cut is a ring: counted apart.
-        const paint = c.window ? `fill="white" stroke="${VERDICT_COLOUR[v]}" stroke-width="1.2"` : `fill="${VERDICT_COLOUR[v]}"`;
+        const colour = c.firmware ? FIRMWARE_COLOUR[c.firmware] : VERDICT_COLOUR[v];
+        const paint = c.window ? `fill="white" stroke="${colour}" stroke-width="1.2"` : `fill="${colour}"`;
         out.push(`<circle cx="${x(c.t).toFixed(1)}" cy="${ly}" r="2.5" ${paint}><title>${title}</title></circle>`);
       }
     });
@@ -158,6 +180,9 @@ function svg(results: SystemResult[]): string {
     `<circle cx="${left}" cy="${y + 7}" r="4" fill="white" stroke="#333"/><text x="${left + 8}" y="${y + 11}" font-size="11">ring: a window's cut</text>`,
     `<rect x="${left + 146}" y="${y + 3}" width="8" height="8" fill="none" stroke="#000"/><text x="${left + 158}" y="${y + 11}" font-size="11">booted (tier 2)</text>`,
   ];
-  const phases = Object.entries(PHASE_COLOUR).map(([k, c], i) => `<rect x="${left + i * 120}" y="${y + 22}" width="10" height="10" fill="${c}" stroke="#999"/><text x="${left + 14 + i * 120}" y="${y + 31}" font-size="11">${k}</text>`);
+  if (results.some((r) => r.cuts.some((c) => c.firmware))) {
+    marks.push(...Object.entries(FIRMWARE_COLOUR).map(([k, c], i) => `<circle cx="${left + 300 + i * 110}" cy="${y + 7}" r="4" fill="${c}"/><text x="${left + 308 + i * 110}" y="${y + 11}" font-size="11">${k === 'bricked' ? 'bricked' : `comes up ${k}`}</text>`));
+  }
+  const phases = Object.entries(PHASE_COLOUR).map(([k, c], i) => `<rect x="${left + i * 82}" y="${y + 22}" width="10" height="10" fill="${c}" stroke="#999"/><text x="${left + 14 + i * 82}" y="${y + 31}" font-size="11">${k}</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 45}" font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n${out.join('\n')}\n${legend.join('\n')}\n${marks.join('\n')}\n${phases.join('\n')}\n</svg>\n`;
 }

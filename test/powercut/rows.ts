@@ -29,6 +29,7 @@ export interface Cut extends Reproducer {
   changed: boolean; // the root's bytes changed where they should not have (damage())
   packages: boolean;
   boot?: 'ok' | 'failed';
+  firmware?: 'old' | 'new' | 'bricked'; // the upgrade scenario's: tier 1's decision
 }
 
 type Counted = 'cuts' | 'root_untouched' | 'root_clean' | 'root_journal_replay_only' | 'root_repair_needed' | 'root_bytes_changed' | 'packages_damaged' | 'boots' | 'boots_failed' | 'second_cuts' | 'second_cuts_damaged';
@@ -42,8 +43,27 @@ export interface Row extends Counts {
   root_writes_outside_window: number; // in the recording, within the scenario
   acked_records: number;
   acked_records_lost: number;
+  upgrade?: UpgradeCounts; // the upgrade scenario's rows (tier1-upgrade.ts)
   findings: Finding[];
 }
+
+// Which firmware the upgrade scenario's states come up with: over every
+// cut as tier 1 decides it (upgrade-outcome.ts), and over the states tier 2
+// booted as QEMU showed it. bricked: neither slot reaches its login.
+export interface UpgradeCounts {
+  cuts_old: number;
+  cuts_new: number;
+  cuts_bricked: number;
+  trial_image_lost: number; // cuts whose trial slot does not hold its image: its boot check falls back
+  fallbacks: number; // cuts after the trial was armed that come up old all the same
+  committed_image_lost: number; // cuts that come up new from a slot b that does not hold its image (e2fsck clean)
+  boots_old: number;
+  boots_new: number;
+  bricked: number;
+  boots_unlike_tier1: number; // tier 2 saw another firmware than tier 1 decided
+}
+
+export const emptyUpgradeCounts = (): UpgradeCounts => ({ cuts_old: 0, cuts_new: 0, cuts_bricked: 0, trial_image_lost: 0, fallbacks: 0, committed_image_lost: 0, boots_old: 0, boots_new: 0, bricked: 0, boots_unlike_tier1: 0 });
 
 const COUNTED: Counted[] = ['cuts', 'root_untouched', 'root_clean', 'root_journal_replay_only', 'root_repair_needed', 'root_bytes_changed', 'packages_damaged', 'boots', 'boots_failed', 'second_cuts', 'second_cuts_damaged'];
 

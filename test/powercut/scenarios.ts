@@ -10,15 +10,22 @@ import { RW_WINDOW } from './phases';
 //   rw-window  a package installed (roroot rw -- dpkg -i; the baseline's
 //              dpkg -i and depmod) and every read-write window of the run
 //   nfs        the NFS writer, the server's restart, up to the live cut
+//   upgrade    the two-slot router (roroot-ab) only: roroot upgrade writing
+//              slot B and arming its trial, the reboot, the trial boot of
+//              B, its commit, and a little after (record-upgrade.ts)
 
-export const SCENARIOS = ['boot', 'log-storm', 'rw-window', 'nfs'] as const;
+export const SCENARIOS = ['boot', 'log-storm', 'rw-window', 'nfs', 'upgrade'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+
+// The phases record-upgrade.ts announces from `roroot upgrade` on.
+export const UPGRADE_PHASES = ['upgrade', 'reboot', 'trial', 'committed'];
 
 // Cut points K (the state after requests 0..K-1) that fall in the scenario.
 export function cutPoints(requests: Request[], rec: Recording, scenario: Scenario): number[] {
   const inside = (r: Request) => {
     if (scenario === 'boot') return r.i < rec.loginAt;
     if (scenario === 'rw-window') return r.phase === RW_WINDOW || r.phase === 'maintenance';
+    if (scenario === 'upgrade') return UPGRADE_PHASES.includes(r.phase);
     return r.phase === scenario;
   };
   return requests.filter(inside).map((r) => r.i + 1);

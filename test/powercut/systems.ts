@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { rootPartition } from './root-check';
+import { SCENARIOS, type Scenario } from './scenarios';
 
 // The systems a campaign cuts: the reference router as it ships (roroot),
 // the same with modules.dep deleted so that its boot opens a read-write
@@ -11,9 +12,16 @@ import { rootPartition } from './root-check';
 // partitions on 1 MiB boundaries, the scratch sharing the root's last
 // erase block (roroot-misaligned). Each is driven through the same
 // scenarios; what a scenario types differs only where the systems do.
+// The two-slot router (roroot-ab, board/qemu-ab.conf) is recorded through
+// an A/B upgrade instead (record-upgrade.ts): its one scenario.
 
-export const SYSTEMS = ['roroot', 'roroot-stale', 'baseline', 'roroot-misaligned'] as const;
+export const SYSTEMS = ['roroot', 'roroot-stale', 'baseline', 'roroot-misaligned', 'roroot-ab'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
+
+// The scenarios a system's recording goes through.
+export function scenariosOf(name: SystemName): readonly Scenario[] {
+  return name === 'roroot-ab' ? ['upgrade'] : SCENARIOS.filter((s) => s !== 'upgrade');
+}
 
 export interface System {
   name: SystemName;
@@ -32,11 +40,17 @@ export interface Images {
   image: string; // the reference router
   plainImage: string; // the same without roroot
   misalignedImage: string; // the reference router, ERASE_BLOCK=1MiB
+  abImage?: string; // the two-slot router, slot A filled
+  abUpdate?: string; // its update (make update: <version>-next), for slot B
   work: string; // where the stale image is kept
 }
 
 export function system(name: SystemName, images: Images): System {
   if (name === 'baseline') return systemOn(name, images.plainImage);
+  if (name === 'roroot-ab') {
+    if (!images.abImage) throw new Error('roroot-ab: no two-slot image given (--ab-image)');
+    return systemOn(name, images.abImage);
+  }
   return systemOn(name, name === 'roroot-stale' ? staleModulesImage(images.image, join(images.work, 'roroot-stale-modules.img')) : name === 'roroot-misaligned' ? images.misalignedImage : images.image);
 }
 

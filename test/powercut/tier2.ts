@@ -1,15 +1,14 @@
-import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Guest } from '../../board/guest';
 import type { NfsServer } from '../../board/nfs-server';
-import { clip, type Piece } from './crash-state';
+import type { Piece } from './crash-state';
 import { bootOnNbd } from './nbd-guest';
 import { nfsCut, type NfsCut } from './nfs-cut';
-import { PieceData } from './pieces';
 import type { Recording } from './record';
 import type { Request } from './request-log';
 import type { Partition } from './root-check';
-import { DataFile, SectorDisk } from './sector-disk';
+import { stateDisk } from './state-disk';
 import { rootWritesOutsideWindows, touchesPartition, type Scenario } from './scenarios';
 import { SENTINEL_TEXT, type System } from './systems';
 
@@ -60,17 +59,8 @@ async function stopped(guest: Guest, over: () => boolean): Promise<never> {
 
 export async function bootState(o: BootInput): Promise<Tier2Result> {
   const { system, rec, part } = o;
-  const recorded = openSync(o.writesBin, 'r');
-  const sectors = new SectorDisk(o.base);
-  const file = sectors.addFile(recorded);
-  // Old content and noise (the erase-block model's) are copied out first.
-  const data = new PieceData(o.writesBin, o.base);
-  const extra = new DataFile(join(o.work, 'tier2-pieces.bin'));
-  const extraFile = sectors.addFile(extra.fd);
-  for (const p of clip(o.pieces, 0, sectors.size)) {
-    if (p.from) sectors.place({ offset: p.offset, length: p.length, file: extraFile, at: extra.append(data.read(p)) });
-    else sectors.place({ ...p, file });
-  }
+  const state = stateDisk(o.base, o.writesBin, o.pieces, join(o.work, 'tier2-pieces.bin'));
+  const sectors = state.sectors;
   const ownWrites = join(o.work, 'tier2-writes.bin');
   const { guest, disk, close } = await bootOnNbd(sectors, ownWrites, join(o.work, 'tier2.sock'), o.nfs.port);
   const problems: string[] = [];
@@ -131,11 +121,7 @@ export async function bootState(o: BootInput): Promise<Tier2Result> {
     return { loginMs, problems, nfs: cut, replayWrites, boot: kept ? { requests: disk.requests.slice(), writesBin: join(o.work, 'recut-writes.bin'), loginAt } : null };
   } finally {
     close();
-    sectors.close();
-    closeSync(recorded);
-    data.close();
-    extra.close();
-    rmSync(join(o.work, 'tier2-pieces.bin'), { force: true });
+    state.close();
     if (kept) renameSync(ownWrites, join(o.work, 'recut-writes.bin'));
     else rmSync(ownWrites, { force: true });
   }
