@@ -37,3 +37,25 @@ export async function bootOnNbd(sectors: SectorDisk, dataFile: string, socket: s
     },
   };
 }
+
+// A command in the guest that must succeed: its output, or an error that
+// names the system, the command and what it printed.
+export function checkedSh(guest: Guest, name: string) {
+  return async (cmd: string, timeoutSec = 300): Promise<string> => {
+    const r = await guest.sh(cmd, timeoutSec);
+    if (r.code !== 0) throw new Error(`${name}: ${cmd}: exit ${r.code}\n${r.out}`);
+    return r.out;
+  };
+}
+
+// Rejects once the console shows `stop` (a boot that stopped for a person,
+// or died: no login will come, and waiting for one cost minutes each),
+// until `over()` says to stop looking.
+export async function stopped(guest: Guest, stop: RegExp, over: () => boolean): Promise<never> {
+  for (;;) {
+    const m = stop.exec(guest.console);
+    if (m) throw new Error(`the boot stopped: "${m[0].trim()}"`);
+    if (over() || !guest.running) return new Promise<never>(() => {});
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

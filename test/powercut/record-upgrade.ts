@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, copyFileSync, mkdirSync, openSync, readSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStart, type Parsed } from '../../init/upgrade/fw-file';
-import { bootOnNbd } from './nbd-guest';
+import { bootOnNbd, checkedSh } from './nbd-guest';
 import type { Recording } from './record';
 import { REQUESTS, WRITES } from './record';
 import { saveRequests } from './request-log';
@@ -76,11 +76,7 @@ export async function recordUpgrade(system: System, update: string, dir: string,
     const loginMs = await guest.login('root', 'roroot', 400);
     const loginAt = disk.requests.length;
     say(`${system.name}: login after ${(loginMs / 1000).toFixed(1)} s, ${loginAt} requests`);
-    const sh = async (cmd: string, timeoutSec = 300) => {
-      const r = await guest.sh(cmd, timeoutSec);
-      if (r.code !== 0) throw new Error(`${system.name}: ${cmd}: exit ${r.code}\n${r.out}`);
-      return r.out;
-    };
+    const sh = checkedSh(guest, system.name);
     const status = async () => {
       const out = await sh('roroot upgrade --status --json');
       return JSON.parse(out.slice(out.indexOf('{'))) as Status;

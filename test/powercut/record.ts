@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { NfsServer } from '../../board/nfs-server';
-import { bootOnNbd } from './nbd-guest';
+import { bootOnNbd, checkedSh } from './nbd-guest';
 import { nfsCut, RECORDS_ON_EXPORT } from './nfs-cut';
 import { saveRequests } from './request-log';
 import { SectorDisk } from './sector-disk';
@@ -38,11 +38,7 @@ export async function record(system: System, dir: string, nfs: NfsServer, say: (
     const loginMs = await guest.login('root', 'roroot', 400);
     const loginAt = disk.requests.length;
     say(`${system.name}: login after ${(loginMs / 1000).toFixed(1)} s, ${loginAt} requests`);
-    const sh = async (cmd: string, timeoutSec = 300) => {
-      const r = await guest.sh(cmd, timeoutSec);
-      if (r.code !== 0) throw new Error(`${system.name}: ${cmd}: exit ${r.code}\n${r.out}`);
-      return r.out;
-    };
+    const sh = checkedSh(guest, system.name);
     await sh('echo roroot-phase: idle');
     await sh(system.setup);
     const failedUnits = (await sh('systemctl --failed --plain --no-legend | cut -d" " -f1')).split('\n').filter((u) => u);

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import type { Guest } from '../../board/guest';
 import type { Piece } from './crash-state';
-import { bootOnNbd } from './nbd-guest';
+import { bootOnNbd, stopped } from './nbd-guest';
 import type { UpgradeRecording } from './record-upgrade';
 import { stateDisk } from './state-disk';
 import type { Firmware } from './upgrade-outcome';
@@ -28,14 +27,6 @@ export interface UpgradeBoot {
 // panic is not: panic= reboots it, and a trial's tries are for that.)
 const STOPPED = /\(initramfs\) |Give root password for maintenance|You are in emergency mode/;
 
-async function stopped(guest: Guest, over: () => boolean): Promise<never> {
-  for (;;) {
-    const m = STOPPED.exec(guest.console);
-    if (m) throw new Error(`the boot stopped: "${m[0].trim()}"`);
-    if (over() || !guest.running) return new Promise<never>(() => {});
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 export async function bootUpgradeState(o: { rec: UpgradeRecording; base: string; writesBin: string; pieces: Piece[]; work: string; timeoutSec: number }): Promise<UpgradeBoot> {
   const state = stateDisk(o.base, o.writesBin, o.pieces, join(o.work, 'tier2-pieces.bin'));
@@ -48,7 +39,7 @@ export async function bootUpgradeState(o: { rec: UpgradeRecording; base: string;
     try {
       const login = guest.login('root', 'roroot', o.timeoutSec);
       login.catch(() => {});
-      loginMs = await Promise.race([login, stopped(guest, () => over)]);
+      loginMs = await Promise.race([login, stopped(guest, STOPPED, () => over)]);
     } catch (err) {
       return { firmware: 'bricked', version: null, loginMs: null, boots: boots(), status: '', lastFallback: null, detail: `${(err as Error).message.split('\n')[0]}; console: ${guest.console.slice(-600).replace(/\s+/g, ' ')}` };
     } finally {

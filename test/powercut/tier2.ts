@@ -1,9 +1,8 @@
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Guest } from '../../board/guest';
 import type { NfsServer } from '../../board/nfs-server';
 import type { Piece } from './crash-state';
-import { bootOnNbd } from './nbd-guest';
+import { bootOnNbd, stopped } from './nbd-guest';
 import { nfsCut, type NfsCut } from './nfs-cut';
 import type { Recording } from './record';
 import type { Request } from './request-log';
@@ -47,15 +46,6 @@ const LOGIN_TIMEOUT_SEC = 300;
 // or died: no login will come, and waiting for one cost minutes each.
 const STOPPED = /\(initramfs\) |Give root password for maintenance|Kernel panic - not syncing/;
 
-// Rejects once the console shows STOPPED, until `over()` says to stop looking.
-async function stopped(guest: Guest, over: () => boolean): Promise<never> {
-  for (;;) {
-    const m = STOPPED.exec(guest.console);
-    if (m) throw new Error(`the boot stopped: "${m[0].trim()}"`);
-    if (over() || !guest.running) return new Promise<never>(() => {});
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 export async function bootState(o: BootInput): Promise<Tier2Result> {
   const { system, rec, part } = o;
@@ -74,7 +64,7 @@ export async function bootState(o: BootInput): Promise<Tier2Result> {
     try {
       const login = guest.login('root', 'roroot', LOGIN_TIMEOUT_SEC);
       login.catch(() => {}); // the boot may stop first; its end is seen below
-      loginMs = await Promise.race([login, stopped(guest, () => over)]);
+      loginMs = await Promise.race([login, stopped(guest, STOPPED, () => over)]);
       loginAt = disk.requests.length;
     } catch (err) {
       problems.push(`no login: ${(err as Error).message.split('\n')[0]}; console: ${guest.console.slice(-600).replace(/\s+/g, ' ')}`);
