@@ -133,7 +133,7 @@ export async function flash(opts: FlashOptions): Promise<number> {
   if (hasRole(layout, 'state')) await runChecked('mkfs.ext4', ['-q', '-F', '-L', board.stateLabel, part('state')]);
   await rootFiles(board, layout, part('root'), kernel, initrd, opts.rootfs);
   if (board.slots === 2) await installGrub(board, layout, disk, part('boot'));
-  else writeMbr(disk, readFileSync(EXTLINUX_MBR).subarray(0, 440));
+  else writeBootCode(disk, readFileSync(EXTLINUX_MBR).subarray(0, 440));
   await runChecked('sync', [], { timeoutSec: 600 });
   say(`flash: done in ${Math.round((Date.now() - t0) / 1000)} s`);
   return 0;
@@ -196,9 +196,10 @@ umount ${m}`,
   }
 }
 
-// The MBR's boot code: its first 440 bytes, before the disk signature and
-// the partition table.
-function writeMbr(disk: string, code: Buffer, at = 0) {
+// Boot code into the disk's first sectors, outside every partition: the
+// MBR's 440 bytes (before the disk signature and the partition table), and
+// GRUB's core image from sector 1.
+function writeBootCode(disk: string, code: Buffer, at = 0) {
   const fd = openSync(disk, 'r+');
   try {
     writeSync(fd, code, 0, code.length, at);
@@ -239,8 +240,8 @@ async function installGrub(board: Board, layout: Layout, disk: string, bootPart:
     const image = readFileSync(core);
     const room = layout.partitions[0].startMiB * 1024 * 1024 - 512;
     if (image.length > room) throw new Error(`GRUB's core image has ${image.length} bytes, the gap before the first partition ${room}`);
-    writeMbr(disk, image, 512);
-    writeMbr(disk, readFileSync(join(GRUB_DIR, 'boot.img')).subarray(0, 440));
+    writeBootCode(disk, image, 512);
+    writeBootCode(disk, readFileSync(join(GRUB_DIR, 'boot.img')).subarray(0, 440));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

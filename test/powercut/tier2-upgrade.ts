@@ -27,7 +27,6 @@ export interface UpgradeBoot {
 // panic is not: panic= reboots it, and a trial's tries are for that.)
 const STOPPED = /\(initramfs\) |Give root password for maintenance|You are in emergency mode/;
 
-
 export async function bootUpgradeState(o: { rec: UpgradeRecording; base: string; writesBin: string; pieces: Piece[]; work: string; timeoutSec: number }): Promise<UpgradeBoot> {
   const state = stateDisk(o.base, o.writesBin, o.pieces, join(o.work, 'tier2-pieces.bin'));
   const ownWrites = join(o.work, 'tier2-writes.bin');

@@ -46,7 +46,6 @@ const LOGIN_TIMEOUT_SEC = 300;
 // or died: no login will come, and waiting for one cost minutes each.
 const STOPPED = /\(initramfs\) |Give root password for maintenance|Kernel panic - not syncing/;
 
-
 export async function bootState(o: BootInput): Promise<Tier2Result> {
   const { system, rec, part } = o;
   const state = stateDisk(o.base, o.writesBin, o.pieces, join(o.work, 'tier2-pieces.bin'));
