@@ -60,7 +60,7 @@ $(DEB): dist/roroot.js dist/roroot-snapshot.js $(SHIM) $(wildcard pkg/debian/*) 
 	@echo $@
 
 # What building and booting the router image needs on the host.
-IMAGE_PACKAGES := socat mmdebstrap extlinux syslinux-common grub-pc-bin grub-common qemu-system-x86 qemu-utils dpkg-dev lintian nfs-ganesha nfs-ganesha-vfs
+IMAGE_PACKAGES := socat mmdebstrap extlinux syslinux-common grub-pc-bin grub-common qemu-system-x86 qemu-utils qemu-user-static dpkg-dev lintian nfs-ganesha nfs-ganesha-vfs
 
 image-deps:
 	$(call install-missing,$(IMAGE_PACKAGES))

@@ -42,6 +42,8 @@ function sh(cmd: string, argv: string[], input?: string, cwd?: string): string {
   return execFileSync(cmd, argv, { encoding: 'utf8', input, cwd, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'] });
 }
 const say = (line: string) => process.stdout.write(`image: ${line}\n`);
+// qemu-user-static's (IMAGE_PACKAGES): the router's CPU for `roroot snapshot`.
+const EMULATOR = '/usr/bin/qemu-x86_64-static';
 
 // The board's roroot.conf keys, written through the one writer of that
 // file (as the boot stage reads them). BOOTLOADER=flash: roroot flash
@@ -227,9 +229,16 @@ async function main() {
     copyFileSync(deb, join(tree, 'root/roroot.deb'));
     // dpkg and update-initramfs want /proc, /sys and /dev: in a private
     // mount namespace, so nothing of this machine is touched.
+    // The postinst built the boot stage's startup snapshot on this
+    // machine's CPU, and V8 refuses a blob from a CPU unlike the router's:
+    // built again on QEMU's baseline qemu64, in user-mode emulation
+    // (init/snapshot-build.ts).
+    copyFileSync(EMULATOR, join(tree, 'root/qemu-x86_64-static'));
     sh('unshare', ['--mount', '--propagation', 'private', 'sh', '-euc', `mount -t proc proc ${tree}/proc; mount -t sysfs sysfs ${tree}/sys; mount --rbind /dev ${tree}/dev
-chroot ${tree} dpkg -i /root/roroot.deb`]);
+chroot ${tree} dpkg -i /root/roroot.deb
+chroot ${tree} roroot snapshot --emulator /root/qemu-x86_64-static`]);
     rmSync(join(tree, 'root/roroot.deb'));
+    rmSync(join(tree, 'root/qemu-x86_64-static'));
     if (args.update) return await update(b, layout, tree, t0);
 
     const sizeMiB = layout.minDiskMiB;

@@ -283,16 +283,20 @@ ${CMDLINE}`,
   },
   snapshot: {
     summary: "build the boot stage's V8 startup snapshot with this system's node",
-    usage: 'roroot snapshot',
+    usage: 'roroot snapshot [--emulator PATH]',
     help: `Builds ${SNAPSHOT_BLOB} from ${SNAPSHOT_ENTRY} with the node that runs this
 command, and records that node's identity beside it. /sbin/roroot-init
 starts the boot stage from the snapshot when the identity matches, and
 from the plain bundle otherwise (a blob only works with the node that
-built it). The package's postinst runs it, and again when nodejs changes.
+built it, on a CPU like the one it was built on). The package's postinst
+runs it, and again when nodejs changes.
 
-  --help          this text`,
-    flags: { string: [], boolean: [], positional: false },
-    run: () => buildSnapshot('/', print),
+  --emulator PATH  build it with node run by this user-mode emulator
+                   (qemu-x86_64-static) on QEMU's baseline qemu64 CPU: for
+                   an image, whose router is not the machine building it
+  --help           this text`,
+    flags: { string: ['emulator'], boolean: [], positional: false },
+    run: (p) => buildSnapshot('/', print, p.flags.emulator as string | undefined),
   },
   'mount-persistent': {
     summary: 'mount persistent state and REMOTE now, retrying until NFS answers',

@@ -42,18 +42,26 @@ say() {
 
 snapshot_usable() { return 1; }
 [ -r "${bundle%/*}/snapshot-check.sh" ] && . "${bundle%/*}/snapshot-check.sh"
+snapshot_try=yes
 rc=1
 if snapshot_usable; then
-    timeout -k 5 "$deadline" "$node" --snapshot-blob "$blob" -- boot
+    # shellcheck disable=SC2086 # one word per flag (snapshot-check.sh)
+    timeout -k 5 "$deadline" "$node" $snapshot_flags --snapshot-blob "$blob" -- boot
     rc=$?
     # A blob V8 refuses ends node before any of the boot stage runs (node
     # 18: exit 1, "built with a different version of V8 or with different
-    # V8 configurations", as a CPU with other features makes it; node 20:
+    # V8 configurations", as a CPU with CET shadow stacks makes it of an
+    # image's blob built without them (snapshot-build.ts); node 20:
     # exit 14; a damaged blob: an abort). So any failure but the deadline's
     # runs the stage once more from the bundle: every step is safe to run
     # twice, and a stage that failed for itself fails again and says so.
     case $rc in
-        0 | 124 | 137) ;;
+        0)
+            # For /usr/sbin/roroot: this CPU starts the blob (/run is the
+            # initramfs's tmpfs, moved onto the root, or the boot stage's).
+            [ -d /run ] && [ -w /run ] && : > "$snapshot_started"
+            ;;
+        124 | 137) ;;
         *) say 4 "roroot-init: the boot stage from its startup snapshot failed (exit $rc): once more from the plain bundle" ;;
     esac
 fi

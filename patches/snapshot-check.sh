@@ -1,27 +1,52 @@
 # Sourced by /sbin/roroot-init and /usr/sbin/roroot (it lies beside the
-# bundle): whether the V8 startup snapshot "$blob" can start under "$node".
-# A blob built by another node makes V8 abort, so anything but a stamp
-# that still holds means the plain bundle.
+# bundle): whether the V8 startup snapshot "$blob" can start under "$node",
+# and with which V8 flags ($snapshot_flags, for "$node" $snapshot_flags
+# --snapshot-blob "$blob"). A blob built by another node makes V8 abort,
+# so anything but a stamp that still holds means the plain bundle.
 #
 # The stamp ("$blob.node", written by `roroot snapshot`) is one line per
 # file that makes the node that built the blob, the binary first (as it is
-# started), then its libnode: "PATH SIZE:MTIME"; last "cpu FLAGS", the
-# CPU's flags where it was built (V8 refuses a blob from a CPU with other
-# features). Size and modification
-# time, not the inode: roroot flash copies the root onto a new filesystem,
-# and a stamp with inodes never matched on an image.
+# started), then its libnode: "PATH SIZE:MTIME"; "v8 FLAGS", the V8 flags
+# it was built with (the CPU features V8 may use, all turned off:
+# init/snapshot-build.ts says why), which it must run with; last the CPU:
+# "cpu FLAGS" (built on this machine: its /proc/cpuinfo flags must be the
+# same) or "emulated qemu64" (an image's: V8 refuses it on a CPU with CET
+# shadow stacks, which no file shows, so it is used where it was seen to
+# start this boot, $snapshot_started, which /sbin/roroot-init creates; the
+# trampoline itself tries it when snapshot_try is set). Size and
+# modification time, not the inode: roroot flash copies the root onto a
+# new filesystem, and a stamp with inodes never matched on an image.
 #
 # stat's errors go to its output (2>&1), not to /dev/null: when the
 # trampoline runs there may be no /dev yet, and a failed redirection would
 # fail the test as surely, but say nothing about why.
+snapshot_started=/run/roroot-snapshot-started
 snapshot_usable() {
     [ -r "$blob" ] && [ -r "$blob.node" ] || return 1
     first=
+    snapshot_flags=
     while read -r path want; do
+        if [ "$path" = v8 ]; then
+            # Words the trampolines put on node's command line unquoted:
+            # only --no-enable-FEATURE, nothing a shell would expand.
+            for flag in $want; do
+                case $flag in
+                    --no-enable-*[!a-z0-9-]* | --no-enable-) return 1 ;;
+                    --no-enable-*) ;;
+                    *) return 1 ;;
+                esac
+            done
+            snapshot_flags=$want
+            continue
+        fi
         if [ "$path" = cpu ]; then
             # Unquoted: one blank between the words, as the stamp has them.
             # shellcheck disable=SC2046
             [ "$(echo $(sed -n '/^flags[[:space:]]*:/{s/^[^:]*://p;q;}' /proc/cpuinfo 2>&1))" = "$want" ] || return 1
+            continue
+        fi
+        if [ "$path" = emulated ]; then
+            [ -n "${snapshot_try:-}" ] || [ -e "$snapshot_started" ] || return 1
             continue
         fi
         if [ -z "$first" ]; then

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { snapshotFiles, snapshotStamp } from '../init/snapshot-build';
+import { SNAPSHOT_V8_FLAGS, snapshotFiles, snapshotStamp } from '../init/snapshot-build';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
@@ -13,7 +13,7 @@ import { buildTree, usrMountSh } from './support/system-tree';
 
 const t = suite('patches/roroot-init.sh (root)');
 const REPO = resolve(__dirname, '../..');
-const CPUINFO = readFileSync('/proc/cpuinfo', 'utf8');
+const HERE = { cpuinfo: readFileSync('/proc/cpuinfo', 'utf8') };
 let dir: string;
 let tree: string;
 
@@ -39,8 +39,10 @@ mount -t proc proc ${tree}/proc; mount --bind ${dir}/cmdline ${tree}/proc/cmdlin
 # A /dev of our own, so that the kernel log lines land in a file, not in
 # this machine's kernel log.
 mount -t tmpfs -o mode=0755 tmpfs ${tree}/dev; : > ${tree}/dev/kmsg
+mount -t tmpfs -o mode=0755 tmpfs ${tree}/run
 ${env} chroot ${tree} /sbin-roroot/roroot-init single 2>&1
 echo "=== kmsg"; cat ${tree}/dev/kmsg
+echo "=== run"; ls ${tree}/run
 `);
 }
 
@@ -58,8 +60,8 @@ t('starts the boot stage from the startup snapshot while its stamp holds, also a
   // The tree's own node, stamped as `roroot snapshot` stamps it.
   mkdirSync(join(tree, 'opt'));
   execFileSync('cp', ['-p', process.execPath, join(tree, 'opt/node')]);
-  execFileSync(join(tree, 'opt/node'), ['--snapshot-blob', join(tree, 'roroot.blob'), '--build-snapshot', join(tree, 'roroot-snapshot.js')]);
-  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, snapshotFiles('/opt/node', readFileSync('/proc/self/maps', 'utf8')), CPUINFO));
+  execFileSync(join(tree, 'opt/node'), [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', join(tree, 'roroot.blob'), '--build-snapshot', join(tree, 'roroot-snapshot.js')]);
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, snapshotFiles('/opt/node', readFileSync('/proc/self/maps', 'utf8')), SNAPSHOT_V8_FLAGS, HERE));
   // What roroot flash does to every file: the same content, times and
   // size, on another inode.
   execFileSync('cp', ['-p', join(tree, 'opt/node'), join(tree, 'opt/node.copy')]);
@@ -69,7 +71,14 @@ t('starts the boot stage from the startup snapshot while its stamp holds, also a
   assert.match(snap.stdout, /roroot: boot: roroot \S+, started from its startup snapshot\n/);
   assert.match(snap.stdout, /roroot: boot: done in/);
   assert.match(snap.stdout, /init pid-ok=yes args=single/);
+  assert.match(snap.stdout, /=== run\nroroot-snapshot-started\n/, 'said in /run, for /usr/sbin/roroot');
   const stamp = readFileSync(join(tree, 'roroot.blob.node'), 'utf8');
+  // An image's blob, built on qemu64 in emulation: no file tells whether
+  // V8 takes it here, the trampoline tries it.
+  writeFileSync(join(tree, 'roroot.blob.node'), stamp.replace(/^cpu .*$/m, 'emulated qemu64'));
+  const emulated = trampoline('ro roroot.init=/fake-init', env);
+  assert.match(emulated.stdout, /roroot: boot: roroot \S+, started from its startup snapshot\n/);
+  assert.match(emulated.stdout, /=== run\nroroot-snapshot-started\n/);
   writeFileSync(join(tree, 'roroot.blob.node'), stamp.replace(/^cpu .*$/m, 'cpu fpu vme'));
   const otherCpu = trampoline('ro roroot.init=/fake-init', env);
   assert.not.match(otherCpu.stdout, /startup snapshot/, 'built where the CPU had other features: V8 would refuse it');
@@ -87,7 +96,7 @@ t('a blob V8 refuses (another configuration, as another CPU makes it; node exits
   mkdirSync(join(tree, 'opt'));
   execFileSync('cp', ['-p', process.execPath, join(tree, 'opt/node')]);
   execFileSync(join(tree, 'opt/node'), ['--snapshot-blob', join(tree, 'roroot.blob'), '--no-opt', '--build-snapshot', join(tree, 'roroot-snapshot.js')]);
-  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], CPUINFO));
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], SNAPSHOT_V8_FLAGS, HERE));
   const r = trampoline('ro roroot.init=/fake-init', 'RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=/opt/node');
   assert.match(r.stdout, /Failed to load the startup snapshot/);
   assert.match(r.stdout, /roroot-init: the boot stage from its startup snapshot failed \(exit \d+\): once more from the plain bundle\n/);
@@ -104,10 +113,18 @@ t('/usr/sbin/roroot: from the snapshot while its stamp holds (a blob that is not
   execFileSync('cp', ['-p', process.execPath, join(tree, 'opt/node')]);
   writeFileSync(join(tree, 'roroot.blob'), 'not a V8 snapshot\n');
   const run = () => inNamespace(`${usrMountSh(tree)}\nmount -t proc proc ${tree}/proc\nenv -i PATH=/usr/sbin:/usr/bin:/sbin:/bin RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=/opt/node chroot ${tree} /sbin-roroot/roroot --version 2>&1; echo "rc=$?"`);
-  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], CPUINFO));
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], SNAPSHOT_V8_FLAGS, HERE));
   assert.not.match(run().stdout, /rc=0/, 'the stamp holds: the blob was started');
-  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], CPUINFO).replace(/ \d+:/, ' 1:'));
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], SNAPSHOT_V8_FLAGS, HERE).replace(/ \d+:/, ' 1:'));
   assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'another node: the bundle');
+  // An image's blob: only once the trampoline saw it start this boot.
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], SNAPSHOT_V8_FLAGS, 'emulated'));
+  assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'not seen to start: the bundle');
+  writeFileSync(join(tree, 'run/roroot-snapshot-started'), '');
+  assert.not.match(run().stdout, /rc=0/, 'seen to start this boot: the blob');
+  // Words the stamp puts on node's command line: flags, nothing else.
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], ['--no-enable-avx', '/etc/passwd'], HERE));
+  assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'a stamp with a word that is no flag: the bundle');
   rmSync(join(tree, 'roroot.blob.node'));
   assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'no stamp: the bundle');
 });

@@ -234,7 +234,12 @@ async function installGrub(board: Board, layout: Layout, disk: string, bootPart:
     writeFileSync(join(tree, STATE_FILES[0].slice(1)), encodeRecord(0, { ...first, seq: 1 }));
     writeFileSync(join(tree, STATE_FILES[1].slice(1)), encodeRecord(1, { ...first, seq: 0 }));
     writeFileSync(join(tree, TRIES_FILE.slice(1)), encodeTries(0));
-    await runChecked('mkfs.ext2', ['-q', '-F', '-L', 'roroot-boot', '-b', '1024', '-d', tree, bootPart]);
+    // 4 KiB blocks: each record file alone in its block, and so in a page
+    // of its own: Linux writes the block device a page at a time, and with
+    // 1 KiB blocks a write of one copy rewrote the other's sectors too (the
+    // power-cut campaign's finding; with the same bytes, but storage that
+    // damages what is in flight could have taken both copies).
+    await runChecked('mkfs.ext2', ['-q', '-F', '-L', 'roroot-boot', '-b', '4096', '-d', tree, bootPart]);
     const core = join(work, 'core.img');
     await runChecked('grub-mkimage', ['-O', 'i386-pc', '-d', GRUB_DIR, '-o', core, '-p', `(hd0,msdos${bootNumber})/grub`, ...GRUB_MODULES]);
     const image = readFileSync(core);

@@ -41,6 +41,7 @@ export function grubCfg(o: { slots: GrubSlot[]; append: string; console: { unit:
     'set trial=none',
     'if [ "$r" = 0 ]; then set slot="$s0_default"; set trial="$s0_trial"; fi',
     'if [ "$r" = 1 ]; then set slot="$s1_default"; set trial="$s1_trial"; fi',
+    'set dflt="$slot"',
     'if [ "$trial" = a -o "$trial" = b ]; then',
     '  if [ -n "$tries" -a "$tries" != 0 ]; then',
     `    ${down}; fi`,
@@ -49,6 +50,10 @@ export function grubCfg(o: { slots: GrubSlot[]; append: string; console: { unit:
     '  fi',
     'fi',
     ...o.slots.map((s, i) => `if [ "$slot" = ${s.slot} ]; then set default=${i}; fi`),
+    // A trial slot whose kernel GRUB cannot load (damaged, missing) would
+    // send GRUB back to its menu, booting nothing, its try already spent:
+    // the default slot is GRUB's fallback entry.
+    ...o.slots.map((s, i) => `if [ "$dflt" = ${s.slot} ]; then set fallback=${i}; fi`),
     ...o.slots.flatMap((s) => [
       `menuentry 'roroot slot ${s.slot}' {`,
       `  linux (hd0,msdos${s.partition})/vmlinuz root=${s.partuuid} ${o.append} roroot.slot=${s.slot}`,

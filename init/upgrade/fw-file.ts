@@ -9,8 +9,8 @@ import { createPublicKey, verify } from 'node:crypto';
 //
 // The signature covers the header, and the header names the image's size
 // and sha256: `roroot upgrade` verifies the signature and the board before
-// it writes a byte, and the image's hash as it writes it and again as it
-// reads it back from the disk.
+// it writes a byte, and the image's hash as it reads it back from the
+// disk (a payload damaged by accident fails gzip's CRC-32 before that).
 
 export const MAGIC = 'RORORTFW1\n';
 const MAX_HEADER = 4096;

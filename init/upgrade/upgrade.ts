@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -75,10 +74,9 @@ export async function upgrade(opts: UpgradeOptions): Promise<number> {
   // The slot is not the default from here on until it is armed: a record
   // that would boot it is never written before its content is checked.
   const t0 = Date.now();
-  const written = await writeSlot(disk.slots[target], rest, input, h.imageSize);
-  if (written !== h.imageSha256) throw new UpgradeError(`the image's sha256 is ${written}, its header says ${h.imageSha256}: slot ${target} not armed`);
+  await writeSlot(disk.slots[target], rest, input, h.imageSize);
   const onDisk = await hashDevice(disk.slots[target], h.imageSize);
-  if (onDisk !== h.imageSha256) throw new UpgradeError(`slot ${target} reads back as ${onDisk}, not ${h.imageSha256} (the disk lost writes): not armed`);
+  if (onDisk !== h.imageSha256) throw new UpgradeError(`slot ${target} reads back as ${onDisk}, not the update's ${h.imageSha256} (a payload its signature does not cover, or a disk that lost writes): not armed`);
   arm(disk, state, config, target, h);
   opts.say(`upgrade: slot ${target} written and read back in ${Math.round((Date.now() - t0) / 1000)} s; armed for ${s.upgradeTries} trial boot(s): reboot to try ${h.version}, slot ${disk.booted} stays the default until it is committed`);
   return 0;
@@ -92,10 +90,16 @@ function readKey(path: string): string {
   }
 }
 
-// gunzip into the slot, hashing what is written; fsynced (a FLUSH).
-async function writeSlot(device: string, first: Buffer, input: Readable, size: number): Promise<string> {
-  const gunzip = createGunzip();
-  const hash = createHash('sha256');
+// gunzip into the slot; fsynced (a FLUSH). Not hashed on the way: the
+// slot is hashed as it reads back, which is what arming needs, and a
+// payload damaged by accident fails gzip's own CRC-32 here ("incorrect
+// data check"). A hash of the stream as well cost a third of an upgrade's
+// time under QEMU's TCG (inflating 374 MiB took ~27 s there, each sha256
+// of it ~8 s) and told nothing the read-back does not.
+async function writeSlot(device: string, first: Buffer, input: Readable, size: number): Promise<void> {
+  // 1 MiB out at a time, not zlib's 16 KiB: a quarter less time inflating,
+  // and a write(2) per MiB.
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
   const fd = openSync(device, 'r+');
   let at = 0;
   try {
@@ -103,7 +107,6 @@ async function writeSlot(device: string, first: Buffer, input: Readable, size: n
       for await (const chunk of gunzip) {
         const b = chunk as Buffer;
         if (at + b.length > size) throw new UpgradeError(`the image is longer than the ${size} bytes its header says`);
-        hash.update(b);
         for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off, at + off);
         at += b.length;
       }
@@ -119,7 +122,6 @@ async function writeSlot(device: string, first: Buffer, input: Readable, size: n
   } finally {
     closeSync(fd);
   }
-  return hash.digest('hex');
 }
 
 function arm(disk: Disk, state: BootState, config: Config, target: Slot, h: { imageSha256: string; imageSize: number; version: string }) {

@@ -11,6 +11,7 @@ blob=${RORORT_BLOB:-/usr/lib/roroot/roroot.blob}
 snapshot_usable() { return 1; }
 [ -r "${bundle%/*}/snapshot-check.sh" ] && . "${bundle%/*}/snapshot-check.sh"
 if snapshot_usable; then
-    exec "$node" --snapshot-blob "$blob" -- "$@"
+    # shellcheck disable=SC2086 # one word per flag (snapshot-check.sh)
+    exec "$node" $snapshot_flags --snapshot-blob "$blob" -- "$@"
 fi
 exec "$node" "$bundle" "$@"

@@ -7,6 +7,7 @@ import { Guest } from '../../board/guest';
 import { NfsServer } from '../../board/nfs-server';
 import { DEFAULT_CACHE, rootfsTarball } from '../../board/rootfs';
 import { parseRwtab } from '../../init/config/rwtab';
+import { SNAPSHOT_V8_FLAGS } from '../../init/snapshot-build';
 import { LoopDisk } from '../support/loop-disk';
 import { PHASES, stepSamples, timeline, type StageRecord, type Timeline } from './guest-timeline';
 import { writeReport, type PhaseRow, type Results } from './report';
@@ -67,8 +68,9 @@ function sh(command: string, argv: string[]) {
 // The boot stage as /sbin/roroot-init starts it on a router whose snapshot
 // matches its node (built in the tree by \`roroot snapshot\`, installTree):
 // from the startup snapshot. Until 2026-12 the bench ran the plain bundle,
-// which no router with a working snapshot runs.
-const roroot = (tree: string) => `chroot ${tree} /usr/bin/node --snapshot-blob ${ROOT_BLOB} -- boot --kmsg none --no-background`;
+// which no router with a working snapshot runs. With the V8 flags it was
+// built with (init/snapshot-build.ts).
+const roroot = (tree: string) => `chroot ${tree} /usr/bin/node ${SNAPSHOT_V8_FLAGS.join(' ')} --snapshot-blob ${ROOT_BLOB} -- boot --kmsg none --no-background`;
 
 // roroot as the .deb lays it out, and its startup snapshot built by the
 // tree's own node, as the package's postinst does.

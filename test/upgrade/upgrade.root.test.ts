@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildUpdate } from '../../board/update-file';
 import { encodeRecord, encodeTries } from '../../init/upgrade/boot-state';
+import { MAGIC, parseStart, type Parsed } from '../../init/upgrade/fw-file';
 import { LoopDisk } from '../support/loop-disk';
 import { inNamespace, sections } from '../support/namespace';
 import { BUNDLE } from '../support/router';
@@ -106,6 +107,32 @@ t('refused before a byte is written: signed by another key, unsigned, for anothe
   assert.equal([sum(disk.partition(1)), sum(disk.partition(3))], before, 'not a byte of the boot partition or of slot b');
   const allowed = roroot(`up --cmdline '${cmdline('a')}' --allow-unsigned ${cases.unsigned} 2>&1`);
   assert.match(allowed.stdout, /2\.0, NOT SIGNED: writing slot b/);
+});
+
+t("never armed when slot b does not read back as the signed header says: a payload damaged on the way (gzip's CRC), another payload under a signed header", async () => {
+  const damaged = await update('damaged');
+  const file = readFileSync(damaged);
+  const p = parseStart(file) as Parsed;
+  // In gzip's CRC-32 of the image (the trailer's first 4 bytes): the
+  // image inflates whole, and only the check tells it is not the one
+  // that was packed (a flip in the deflate stream fails in as many ways
+  // as there are bytes).
+  file[p.payloadOffset + p.header.payloadSize - 8] ^= 0x55;
+  writeFileSync(damaged, file);
+  // The header names another image, signed with the router's key.
+  const other = await update('other');
+  const o = readFileSync(other);
+  const op = parseStart(o) as Parsed;
+  const line = JSON.stringify({ ...op.header, imageSha256: createHash('sha256').update('another image').digest('hex') });
+  writeFileSync(other, Buffer.concat([Buffer.from(`${MAGIC}${line}\n${sign(null, Buffer.from(line), keys.privateKey).toString('base64')}\n`), o.subarray(op.payloadOffset)]));
+  const before = sum(disk.partition(1));
+  const r = roroot(`echo "=== damaged"; up --cmdline '${cmdline('a')}' ${damaged} 2>&1 || echo "rc=$?"
+echo "=== other"; up --cmdline '${cmdline('a')}' ${other} 2>&1 || echo "rc=$?"
+echo "=== status"; up --cmdline '${cmdline('a')}' --status --json`);
+  assert.match(r.s.damaged, /upgrade: the image: incorrect data check\nrc=1/);
+  assert.match(r.s.other, /slot b reads back as [0-9a-f]{64}, not the update's [0-9a-f]{64} \(a payload its signature does not cover, or a disk that lost writes\): not armed\nrc=1/);
+  assert.is(sum(disk.partition(1)), before, 'the boot records untouched');
+  assert.is(JSON.parse(r.s.status).trial, null);
 });
 
 t('a second upgrade during a trial is refused; --cancel disarms it, --retry arms the same image again', async () => {
