@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { STATE_FILES, TRIES_FILE } from '../../init/flash/grub';
-import type { Slot } from '../../init/upgrade/boot-state';
+import { BLOCK, type Slot } from '../../init/upgrade/boot-state';
 import type { Partition } from './root-check';
 
 // Where the two-slot image (board/qemu-ab.conf) keeps what an upgrade
@@ -14,7 +14,7 @@ export interface SlotLayout {
   slots: Record<Slot, Partition>;
   copies: [number, number]; // disk offsets of /roroot/state0, /roroot/state1
   tries: number; // of /roroot/tries
-  block: number; // their length
+  block: number; // their length: one GRUB environment block
 }
 
 function run(cmd: string, args: string[]): string {
@@ -34,5 +34,9 @@ export function slotLayout(image: string): SlotLayout {
     if (!(block > 0) || !blocks[0]) throw new Error(`${image}: ${file} is not a block of the boot partition`);
     return boot.start + blocks[0] * block;
   };
-  return { boot, slots: { a: parts[1], b: parts[2] }, copies: [at(STATE_FILES[0]), at(STATE_FILES[1])], tries: at(TRIES_FILE), block };
+  // The filesystem's block locates them; what is read is the record's own
+  // length (BLOCK): with the boot partition's 4 KiB blocks (flash.ts) a
+  // read of the filesystem block made every copy invalid to decodeRecord,
+  // and every cut "old".
+  return { boot, slots: { a: parts[1], b: parts[2] }, copies: [at(STATE_FILES[0]), at(STATE_FILES[1])], tries: at(TRIES_FILE), block: BLOCK };
 }

@@ -46,7 +46,8 @@ function twoSlotDisk(): string {
   };
   const flashed: BootRecord = { seq: 1, default: 'a', trial: 'none', sha256: '', size: 0, version: '', note: '' };
   const boot = tree('boot', { [STATE_FILES[0]]: encodeRecord(0, flashed), [STATE_FILES[1]]: encodeRecord(1, { ...flashed, seq: 0 }), [TRIES_FILE]: encodeTries(0) });
-  sh('mkfs.ext2', ['-q', '-F', '-b', '1024', '-d', join(dir, 'boot'), boot]);
+  // 4 KiB blocks, as flash.ts makes it (each record in a page of its own).
+  sh('mkfs.ext2', ['-q', '-F', '-b', '4096', '-d', join(dir, 'boot'), boot]);
   const root = tree('root', { 'var/lib/dpkg/status': '', 'etc/roroot/firmware': 'old\n' });
   sh('mkfs.ext4', ['-q', '-F', '-d', join(dir, 'root'), root]);
   const disk = join(dir, 'disk.img');
