@@ -40,12 +40,12 @@ import { run } from './sys/spawn';
 // does /usr/sbin/roroot, which cannot try twice, use it. None of those
 // features is worth a measurable time to a boot stage that runs once.
 //
-// And --lite-mode (no optimizing compiler, feedback allocated lazily): a
-// command that runs once gains nothing from optimized code, and the boot
-// stage's peak RSS fell from 56 to 51.6 MiB with it (node -e 0: 48.7),
-// its time the same (natively, a bookworm tree, 3 runs each).
+// Not --lite-mode, though it took the boot stage's peak RSS from 56 to
+// 51.6 MiB natively: node 18 warns at every start that it disables
+// --expose-wasm, and `roroot upgrade` died in it of a segmentation fault
+// in QEMU, writing the slot (2026-12-01).
 const CPU_FEATURES = ['sse3', 'ssse3', 'sse4-1', 'sse4-2', 'sahf', 'avx', 'avx2', 'fma3', 'bmi1', 'bmi2', 'lzcnt', 'popcnt'];
-export const SNAPSHOT_V8_FLAGS = [...(process.arch === 'x64' ? CPU_FEATURES.map((f) => `--no-enable-${f}`) : []), '--lite-mode'];
+export const SNAPSHOT_V8_FLAGS = process.arch === 'x64' ? CPU_FEATURES.map((f) => `--no-enable-${f}`) : [];
 
 export function snapshotFiles(execPath: string, maps: string): string[] {
   const libs = maps

@@ -28,12 +28,11 @@ snapshot_usable() {
     while read -r path want; do
         if [ "$path" = v8 ]; then
             # Words the trampolines put on node's command line unquoted:
-            # only --no-enable-FEATURE and --lite-mode, nothing a shell
-            # would expand.
+            # only --no-enable-FEATURE, nothing a shell would expand.
             for flag in $want; do
                 case $flag in
                     --no-enable-*[!a-z0-9-]* | --no-enable-) return 1 ;;
-                    --no-enable-* | --lite-mode) ;;
+                    --no-enable-*) ;;
                     *) return 1 ;;
                 esac
             done
