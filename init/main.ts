@@ -1,4 +1,4 @@
-import { release } from 'node:os';
+import { kernelRelease } from './sys/kernel-release';
 import { boot, planRound } from './boot';
 import { DEFAULT_VOLATILE } from './install/conversion';
 import { install, uninstall } from './install/install';
@@ -350,11 +350,11 @@ function kmsgFlag(p: Parsed, root: string): string | null {
 }
 
 function releaseFlag(p: Parsed): string {
-  return (p.flags['kernel-release'] as string | undefined) ?? release();
+  return (p.flags['kernel-release'] as string | undefined) ?? kernelRelease();
 }
 
-async function showPlan(root: string, cmdline: string | null, kernelRelease: string, json: boolean): Promise<number> {
-  const { plan } = await planRound(root, cmdline, kernelRelease);
+async function showPlan(root: string, cmdline: string | null, release: string, json: boolean): Promise<number> {
+  const { plan } = await planRound(root, cmdline, release);
   print(json ? JSON.stringify(plan, null, 1) : renderPlan(plan, root));
   return 0;
 }

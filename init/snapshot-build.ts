@@ -31,7 +31,10 @@ import { run } from './sys/spawn';
 // a flag for is turned off, at build and at run time: the blob's tag is
 // then the same on any x86-64 CPU, whatever features it has, but one: CET
 // shadow stacks, which V8 10.2 notes with no flag to turn it off, and
-// which /proc/cpuinfo of the image's kernel does not show. A blob built
+// which /proc/cpuinfo of the image's kernel does not show. (And Atoms:
+// V8 notes a Silvermont or Airmont Atom, common in routers, unless --mcpu
+// names a CPU; --mcpu=generic does, and changes nothing else on x64.) A
+// blob built
 // here is used while the CPU's flags are the same (the disk was not moved
 // to another machine). An image's blob is built on a baseline CPU without
 // them, QEMU's qemu64 in user-mode emulation (--emulator): /sbin/roroot-init
@@ -45,7 +48,7 @@ import { run } from './sys/spawn';
 // --expose-wasm, and `roroot upgrade` died in it of a segmentation fault
 // in QEMU, writing the slot (2026-12-01).
 const CPU_FEATURES = ['sse3', 'ssse3', 'sse4-1', 'sse4-2', 'sahf', 'avx', 'avx2', 'fma3', 'bmi1', 'bmi2', 'lzcnt', 'popcnt'];
-export const SNAPSHOT_V8_FLAGS = process.arch === 'x64' ? CPU_FEATURES.map((f) => `--no-enable-${f}`) : [];
+export const SNAPSHOT_V8_FLAGS = process.arch === 'x64' ? [...CPU_FEATURES.map((f) => `--no-enable-${f}`), '--mcpu=generic'] : [];
 
 export function snapshotFiles(execPath: string, maps: string): string[] {
   const libs = maps

@@ -15,10 +15,11 @@
 # (`&`) would get its stdin from /dev/null, which may not exist yet.
 #
 # The boot stage starts from its V8 startup snapshot (`roroot snapshot`:
-# built by this node, 85 ms to start against 220 ms for the bundle) when
-# the stamp beside the blob still describes this node (snapshot-check.sh,
-# beside the bundle); a blob from another node makes V8 abort, so anything
-# else, a missing check included, starts the plain bundle.
+# 85 ms to start against 220 ms for the bundle) when the stamp beside the
+# blob still describes this node and CPU, or says it was built on an
+# emulated baseline CPU, which is tried (snapshot-check.sh, beside the
+# bundle); a blob from another node makes V8 abort, so anything else, a
+# missing check included, starts the plain bundle.
 #
 # The init is /sbin/init unless the kernel command line says roroot.init=.
 # RORORT_NODE, RORORT_JS and RORORT_BLOB override where node, the bundle and
@@ -59,7 +60,9 @@ if snapshot_usable; then
         0)
             # For /usr/sbin/roroot: this CPU starts the blob (/run is the
             # initramfs's tmpfs, moved onto the root, or the boot stage's).
-            [ -d /run ] && [ -w /run ] && : > "$snapshot_started"
+            # `true`, not `:`: a failed redirection of a special built-in
+            # ends a dash script, and this one is PID 1.
+            [ -d /run ] && [ -w /run ] && true > "$snapshot_started"
             ;;
         124 | 137) ;;
         *) say 4 "roroot-init: the boot stage from its startup snapshot failed (exit $rc): once more from the plain bundle" ;;

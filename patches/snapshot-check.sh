@@ -21,18 +21,22 @@
 # trampoline runs there may be no /dev yet, and a failed redirection would
 # fail the test as surely, but say nothing about why.
 snapshot_started=/run/roroot-snapshot-started
+# Only /sbin/roroot-init sets it, after this file: not from the environment.
+snapshot_try=
 snapshot_usable() {
     [ -r "$blob" ] && [ -r "$blob.node" ] || return 1
     first=
+    cpu_checked=
     snapshot_flags=
     while read -r path want; do
         if [ "$path" = v8 ]; then
             # Words the trampolines put on node's command line unquoted:
-            # only --no-enable-FEATURE, nothing a shell would expand.
+            # nothing a shell would expand (checked before it is split),
+            # and only --no-enable-FEATURE and --mcpu=generic.
+            case $want in *[!a-z0-9=\ -]*) return 1 ;; esac
             for flag in $want; do
                 case $flag in
-                    --no-enable-*[!a-z0-9-]* | --no-enable-) return 1 ;;
-                    --no-enable-*) ;;
+                    --no-enable-?* | --mcpu=generic) ;;
                     *) return 1 ;;
                 esac
             done
@@ -43,10 +47,12 @@ snapshot_usable() {
             # Unquoted: one blank between the words, as the stamp has them.
             # shellcheck disable=SC2046
             [ "$(echo $(sed -n '/^flags[[:space:]]*:/{s/^[^:]*://p;q;}' /proc/cpuinfo 2>&1))" = "$want" ] || return 1
+            cpu_checked=yes
             continue
         fi
         if [ "$path" = emulated ]; then
-            [ -n "${snapshot_try:-}" ] || [ -e "$snapshot_started" ] || return 1
+            [ -n "$snapshot_try" ] || [ -e "$snapshot_started" ] || return 1
+            cpu_checked=yes
             continue
         fi
         if [ -z "$first" ]; then
@@ -55,5 +61,7 @@ snapshot_usable() {
         fi
         [ "$(stat -L -c %s:%Y "$path" 2>&1)" = "$want" ] || return 1
     done < "$blob.node"
-    [ -n "$first" ]
+    # A stamp that says nothing of the CPU (or whose last line lacks its
+    # newline, which read drops) is not one roroot snapshot wrote.
+    [ -n "$first" ] && [ -n "$cpu_checked" ]
 }

@@ -103,6 +103,7 @@ t('a blob V8 refuses (another configuration, as another CPU makes it; node exits
   assert.match(r.stdout, /roroot: boot: done in/);
   assert.match(r.stdout, /init pid-ok=yes args=single/);
   assert.match(r.stdout, /=== kmsg\n<4>roroot-init: the boot stage from its startup snapshot failed/);
+  assert.match(r.stdout, /=== run\n$/, 'not said to start: /usr/sbin/roroot keeps to the bundle');
 });
 
 t('/usr/sbin/roroot: from the snapshot while its stamp holds (a blob that is not one aborts V8: it was used), from the bundle otherwise', () => {
@@ -120,13 +121,40 @@ t('/usr/sbin/roroot: from the snapshot while its stamp holds (a blob that is not
   // An image's blob: only once the trampoline saw it start this boot.
   writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], SNAPSHOT_V8_FLAGS, 'emulated'));
   assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'not seen to start: the bundle');
+  const envTry = inNamespace(`${usrMountSh(tree)}\nmount -t proc proc ${tree}/proc\nenv -i PATH=/usr/sbin:/usr/bin:/sbin:/bin snapshot_try=yes RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=/opt/node chroot ${tree} /sbin-roroot/roroot --version 2>&1; echo "rc=$?"`);
+  assert.match(envTry.stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, "the trampoline's try is not the environment's");
   writeFileSync(join(tree, 'run/roroot-snapshot-started'), '');
   assert.not.match(run().stdout, /rc=0/, 'seen to start this boot: the blob');
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], SNAPSHOT_V8_FLAGS, HERE).replace(/^cpu .*\n/m, ''));
+  assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'a stamp that says nothing of the CPU: the bundle');
   // Words the stamp puts on node's command line: flags, nothing else.
   writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], ['--no-enable-avx', '/etc/passwd'], HERE));
   assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'a stamp with a word that is no flag: the bundle');
   rmSync(join(tree, 'roroot.blob.node'));
   assert.match(run().stdout, /^\d+\.\d+\.\d+\S*\nrc=0\n$/, 'no stamp: the bundle');
+});
+
+t('from the snapshot, the kernel is the one running, not the one the blob was built under (node keeps os.release() in a snapshot)', () => {
+  copyFileSync(join(REPO, 'patches/snapshot-check.sh'), join(tree, 'snapshot-check.sh'));
+  copyFileSync(join(REPO, 'dist/roroot-snapshot.js'), join(tree, 'roroot-snapshot.js'));
+  copyFileSync(join(REPO, 'pkg/debian/roroot.sh'), join(tree, 'sbin-roroot/roroot'));
+  chmodSync(join(tree, 'sbin-roroot/roroot'), 0o755);
+  mkdirSync(join(tree, 'opt'));
+  execFileSync('cp', ['-p', process.execPath, join(tree, 'opt/node')]);
+  execFileSync(join(tree, 'opt/node'), [...SNAPSHOT_V8_FLAGS, '--snapshot-blob', join(tree, 'roroot.blob'), '--build-snapshot', join(tree, 'roroot-snapshot.js')]);
+  writeFileSync(join(tree, 'roroot.blob.node'), snapshotStamp(tree, ['/opt/node'], SNAPSHOT_V8_FLAGS, HERE));
+  // A kernel other than the one that built the blob: its modules, no
+  // modules.dep yet (in a system of its own under /alt: the tree's /usr is
+  // this machine's), and /proc saying it runs.
+  mkdirSync(join(tree, 'alt/lib/modules/9.9.9-other/kernel'), { recursive: true });
+  mkdirSync(join(tree, 'alt/etc'));
+  writeFileSync(join(tree, 'alt/lib/modules/9.9.9-other/kernel/x.ko'), '');
+  writeFileSync(join(tree, 'alt/etc/roroot.conf'), 'READONLY=yes\nVOLATILE=/tmp\n');
+  writeFileSync(join(dir, 'osrelease'), '9.9.9-other\n');
+  const r = inNamespace(`${usrMountSh(tree)}\nmount -t proc proc ${tree}/proc\nmount --bind ${dir}/osrelease ${tree}/proc/sys/kernel/osrelease
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin RORORT_JS=/roroot.js RORORT_BLOB=/roroot.blob RORORT_NODE=/opt/node chroot ${tree} sh -x /sbin-roroot/roroot plan --root /alt 2>&1`);
+  assert.match(r.stdout, /--snapshot-blob \/roroot\.blob -- plan --root \/alt\n/, 'started from the snapshot');
+  assert.match(r.stdout, /depmod 9\.9\.9-other /, r.stdout);
 });
 
 t('hands over even when node fails, and says so', () => {

@@ -38,7 +38,8 @@ export async function findDisk(config: Config): Promise<Disk> {
 }
 
 // Where a file of the boot partition's ext2 lies on the device: it was
-// made there one block of BLOCK bytes, and stays.
+// made there in one filesystem block (4 KiB, at least BLOCK bytes), and
+// stays; a record is its first BLOCK bytes.
 async function offsetOf(device: string, file: string): Promise<number> {
   const size = Number(/Block size:\s+(\d+)/.exec((await runChecked('dumpe2fs', ['-h', device], { timeoutSec: 30 })).stdout)?.[1]);
   const blocks = (await runChecked('debugfs', ['-R', `blocks ${file}`, device], { timeoutSec: 30 })).stdout.trim().split(/\s+/).map(Number);
