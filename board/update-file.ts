@@ -3,7 +3,7 @@ import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, 
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { MAGIC, type Header } from '../init/upgrade/fw-file';
+import { fileStart, type Header } from '../init/upgrade/fw-file';
 
 // A firmware update file (init/upgrade/fw-file.ts says its format) from a
 // root filesystem image, signed with an Ed25519 key.
@@ -35,7 +35,7 @@ export async function buildUpdate(o: { image: string; board: string; version: st
   const tmp = `${o.out}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, `${MAGIC}${line}\n${signature}\n`);
+    writeSync(fd, fileStart(line, signature));
   } finally {
     closeSync(fd);
   }

@@ -17,10 +17,9 @@ import { run } from './sys/spawn';
 // new package changes; a line `v8 FLAGS`: the V8 flags the blob was built
 // with, which the trampolines start it with; last the CPU it was built on,
 // `cpu FLAGS` (this machine's, from /proc/cpuinfo) or `emulated qemu64`.
-// No inode: the first
-// stamp had one, and every image carried a stamp of its build tree's
-// inodes, which roroot flash's copy onto the root filesystem changes: no
-// image ever started from its snapshot.
+// No inode: the first stamp had one, and every image carried a stamp of
+// its build tree's inodes, which roroot flash's copy onto the root
+// filesystem changes: no image ever started from its snapshot.
 //
 // The flags are there because V8 refuses a blob built where the CPU had
 // other features ("built with a different version of V8 or with different
@@ -34,9 +33,8 @@ import { run } from './sys/spawn';
 // which /proc/cpuinfo of the image's kernel does not show. (And Atoms:
 // V8 notes a Silvermont or Airmont Atom, common in routers, unless --mcpu
 // names a CPU; --mcpu=generic does, and changes nothing else on x64.) A
-// blob built
-// here is used while the CPU's flags are the same (the disk was not moved
-// to another machine). An image's blob is built on a baseline CPU without
+// blob built here is used while the CPU's flags are the same (the disk
+// was not moved to another machine). An image's blob is built on a baseline CPU without
 // them, QEMU's qemu64 in user-mode emulation (--emulator): /sbin/roroot-init
 // tries it, runs the bundle when V8 refuses it (a router whose CPU has
 // them), and says in /run when it started (snapshot-check.sh): only then

@@ -24,6 +24,11 @@ export interface Header {
   payloadSize: number;
 }
 
+// The bytes before the payload: what parseStart reads back.
+export function fileStart(headerLine: string, signatureBase64: string): string {
+  return `${MAGIC}${headerLine}\n${signatureBase64}\n`;
+}
+
 export interface Parsed {
   header: Header;
   headerLine: string;

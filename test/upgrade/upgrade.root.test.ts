@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildUpdate } from '../../board/update-file';
 import { encodeRecord, encodeTries } from '../../init/upgrade/boot-state';
-import { MAGIC, parseStart, type Parsed } from '../../init/upgrade/fw-file';
+import { fileStart, parseStart, type Parsed } from '../../init/upgrade/fw-file';
 import { LoopDisk } from '../support/loop-disk';
 import { inNamespace, sections } from '../support/namespace';
 import { BUNDLE } from '../support/router';
@@ -124,7 +124,7 @@ t("never armed when slot b does not read back as the signed header says: a paylo
   const o = readFileSync(other);
   const op = parseStart(o) as Parsed;
   const line = JSON.stringify({ ...op.header, imageSha256: createHash('sha256').update('another image').digest('hex') });
-  writeFileSync(other, Buffer.concat([Buffer.from(`${MAGIC}${line}\n${sign(null, Buffer.from(line), keys.privateKey).toString('base64')}\n`), o.subarray(op.payloadOffset)]));
+  writeFileSync(other, Buffer.concat([Buffer.from(fileStart(line, sign(null, Buffer.from(line), keys.privateKey).toString('base64'))), o.subarray(op.payloadOffset)]));
   const before = sum(disk.partition(1));
   const r = roroot(`echo "=== damaged"; up --cmdline '${cmdline('a')}' ${damaged} 2>&1 || echo "rc=$?"
 echo "=== other"; up --cmdline '${cmdline('a')}' ${other} 2>&1 || echo "rc=$?"

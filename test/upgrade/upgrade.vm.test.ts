@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Guest } from '../../board/guest';
 import { buildUpdate } from '../../board/update-file';
-import { MAGIC, parseStart, type Parsed } from '../../init/upgrade/fw-file';
+import { fileStart, parseStart, type Parsed } from '../../init/upgrade/fw-file';
 
 // A/B upgrades on the two-slot board (board/qemu-ab.conf, make image), in
 // QEMU, one guest whose reboots reboot: GRUB picks the slot, counts the
@@ -65,7 +65,7 @@ function reheaded(name: string, edit: (p: Parsed) => { line: string; signature: 
   const p = parseStart(file) as Parsed;
   const payload = file.subarray(p.payloadOffset);
   const e = edit(p);
-  writeFileSync(join(dir, 'media', `${name}.rorootfw`), Buffer.concat([Buffer.from(`${MAGIC}${e.line}\n${e.signature}\n`), payload]));
+  writeFileSync(join(dir, 'media', `${name}.rorootfw`), Buffer.concat([Buffer.from(fileStart(e.line, e.signature)), payload]));
 }
 
 t.before(async () => {
