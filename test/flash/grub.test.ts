@@ -20,6 +20,7 @@ const cfg = grubCfg({
 
 t("GRUB's parser takes it", () => {
   const r = spawnSync('grub-script-check', [], { input: cfg, encoding: 'utf8' });
+  assert.is(r.error, undefined, 'grub-script-check runs (grub-common, in IMAGE_PACKAGES: make test installs it)');
   assert.is(r.status, 0, r.stderr);
 });
 
