@@ -28,7 +28,9 @@ export function describe(step: Step): string {
     case 'hostname':
       return commandLine(['hostname', step.name]);
     case 'identity':
-      return step.argv.length > 0 ? step.argv.map(commandLine).join('; ') : `${step.item} > ${step.copy} (if missing)`;
+      // Several keys are made side by side (perform-identity.ts), as a shell's & and wait.
+      if (step.argv.length > 1) return `${step.argv.map(commandLine).join(' & ')} & wait`;
+      return step.argv.length > 0 ? commandLine(step.argv[0]) : `${step.item} > ${step.copy} (if missing)`;
     case 'depmod':
       return `depmod ${step.release} (into ${step.work}, then renamed into ${step.dir} with / read-write)`;
   }

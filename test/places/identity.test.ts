@@ -27,7 +27,7 @@ t('with a state: each item made there if missing, then bound over its place befo
   assert.equal(p.steps.map(describe), [
     `machine-id > ${STATE}/etc/machine-id (if missing)`,
     `mount -n --bind ${STATE}/etc/machine-id /etc/machine-id`,
-    `dropbearkey -t ed25519 -f ${STATE}/etc/dropbear/dropbear_ed25519_host_key; dropbearkey -t ecdsa -f ${STATE}/etc/dropbear/dropbear_ecdsa_host_key`,
+    `dropbearkey -t ed25519 -f ${STATE}/etc/dropbear/dropbear_ed25519_host_key & dropbearkey -t ecdsa -f ${STATE}/etc/dropbear/dropbear_ecdsa_host_key & wait`,
     `mount -n --bind ${STATE}/etc/dropbear /etc/dropbear`,
     `random-seed > ${STATE}/var/lib/systemd/random-seed (if missing)`,
     `mount -n --bind ${STATE}/var/lib/systemd/random-seed ${RW}/var/lib/systemd/random-seed`,
