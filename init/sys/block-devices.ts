@@ -120,7 +120,8 @@ export async function probeBlockDevices(root: string, askBlkid: boolean, problem
     const number = readOptional(`${sys}/dev`);
     const sizeBytes = Number(readOptional(`${sys}/size`) ?? 0) * SECTOR;
     if (!number || sizeBytes === 0) continue; // an unbound loop, a drive without its medium
-    const partNo = Number(readOptional(`${sys}/partition`) ?? 0);
+    // Only partitions have the file: asked first, a whole disk costs no exception.
+    const partNo = existsSync(`${sys}/partition`) ? Number(readOptional(`${sys}/partition`) ?? 0) : 0;
     const partitions = partNo > 0 ? 0 : readdirSync(sys).filter((n) => existsSync(`${sys}/${n}/partition`)).length;
     const path = `/dev/${name}`;
     const d: BlockDevice = { path, aliases: [], number, sizeBytes, partition: partNo > 0, partitions, label: null, uuid: null, partuuid: null, partlabel: null, fstype: null, claimed: null };

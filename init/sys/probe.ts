@@ -98,9 +98,9 @@ export function pathFact(root: string, path: string): PathFact {
   let link: string | null = null;
   if (host) {
     try {
-      const st = lstatSync(host);
-      kind = kindOf(st);
-      if (st.isSymbolicLink()) link = readlinkSync(host);
+      const st = lstatSync(host, { throwIfNoEntry: false });
+      if (st) kind = kindOf(st);
+      if (st?.isSymbolicLink()) link = readlinkSync(host);
     } catch {
       kind = 'missing';
     }
