@@ -6,6 +6,7 @@ import { setSettings } from '../config/settings';
 import { majorMinor, readMounts } from '../sys/probe';
 import { runChecked } from '../sys/spawn';
 import { encodeRecord, encodeTries } from '../upgrade/boot-state';
+import { nodeCrypto } from '../sys/crypto';
 import { grubCfg, STATE_FILES, TRIES_FILE } from './grub';
 import { diskSettings, extlinuxConf, fstabFor, grubAppend, hasRole, layoutFor, partuuid, sfdiskScript, type Layout, type Role } from './layout';
 
@@ -108,10 +109,7 @@ export async function flash(opts: FlashOptions): Promise<number> {
   const kernel = newest(opts.rootfs, 'vmlinuz-');
   const initrd = newest(opts.rootfs, 'initrd.img-');
   if (!kernel || !initrd) return refuse(say, `${opts.rootfs}/boot has no vmlinuz-* and initrd.img-*`);
-  // node:crypto is loaded here only: the same bundle boots the router, and
-  // loading it cost every boot ~15 ms for a command run once per disk.
-  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
-  const layout = layoutFor(board, randomBytes(4).toString('hex'));
+  const layout = layoutFor(board, nodeCrypto().randomBytes(4).toString('hex'));
   if (facts.sizeMiB < layout.minDiskMiB) return refuse(say, `${disk} has ${facts.sizeMiB} MiB, board ${board.name} needs ${layout.minDiskMiB} MiB`);
 
   say(`flash: board ${board.name} onto ${disk} (${facts.sizeMiB} MiB), disk id ${layout.diskId}:`);

@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { nodeCrypto } from '../sys/crypto';
 
 // A firmware update (`make update`: build/update/<board>-<version>.rorootfw):
 //
@@ -69,6 +69,7 @@ export function parseStart(head: Buffer): Parsed | { error: string } | { more: t
 export function signatureValid(p: Parsed, publicKeyPem: string): boolean {
   if (!p.signature) return false;
   try {
+    const { createPublicKey, verify } = nodeCrypto();
     return verify(null, Buffer.from(p.headerLine), createPublicKey(publicKeyPem), p.signature);
   } catch {
     return false;

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { closeSync, constants, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Config } from '../config/config';
 import { matchSpec } from '../plan/devices';
 import { probeBlockDevices } from '../sys/block-devices';
 import { childProcess } from '../sys/child';
+import { nodeCrypto } from '../sys/crypto';
 import { localFacts } from '../sys/probe';
 import { runChecked } from '../sys/spawn';
 import { BLOCK, current, decodeRecord, decodeTries, encodeRecord, encodeTries, type BootRecord, type Slot } from './boot-state';
@@ -98,7 +98,7 @@ export function writeTries(disk: Disk, state: BootState, tries: number) {
 export function hashDevice(device: string, size: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const dd = childProcess().spawn('dd', [`if=${device}`, 'iflag=direct,count_bytes', 'bs=1M', `count=${size}`, 'status=none'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const h = createHash('sha256');
+    const h = nodeCrypto().createHash('sha256');
     let err = '';
     dd.stdout.on('data', (d: Buffer) => h.update(d));
     dd.stderr.on('data', (d: Buffer) => (err += d.toString()));
