@@ -10,7 +10,7 @@ import { activation, planBoot, planStateFiles } from './plan/plan';
 import type { Plan, Step } from './plan/steps';
 import { writeRecord, type BootRecord, type Reason } from './record';
 import { performDepmod } from './rw/modules-dep';
-import { execute, type ExecContext, type Execution, type Performers } from './sys/execute';
+import { execute, uptimeMs, type ExecContext, type Execution, type Performers } from './sys/execute';
 import { formatMs, Logger } from './sys/log';
 import { probeModules } from './sys/modules-probe';
 import { pathFact, probe, probeOverlay, readMounts } from './sys/probe';
@@ -56,6 +56,7 @@ export async function planRound(root: string, cmdline: string | null, release: s
 export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: BootRecord }> {
   const started = new Date();
   const t0 = process.hrtime.bigint();
+  const atMs = uptimeMs();
   const log = new Logger(opts.console, opts.kmsg);
   const exec: Execution = { results: [], fatal: false, retry: [] };
   let round = await planRound(opts.root, opts.cmdline, opts.release);
@@ -86,13 +87,18 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     const first = (s: Step) => s.phase === 'root' || s.phase === 'scratch';
     merge(exec, await execute(rest.filter(first), ctx, PERFORMERS));
     if (!exec.fatal) {
-      const lanes = await Promise.all([
-        execute(rest.filter((s) => !first(s) && !s.lane), ctx, PERFORMERS, exec.results),
-        execute(rest.filter((s) => !first(s) && s.lane === 'network'), ctx, PERFORMERS, exec.results),
-      ]);
-      for (const l of lanes) merge(exec, l);
+      const network = rest.filter((s) => !first(s) && s.lane === 'network');
+      const networkRun = execute(network, ctx, PERFORMERS, exec.results);
+      merge(exec, await execute(rest.filter((s) => !first(s) && !s.lane), ctx, PERFORMERS, exec.results));
+      // The identity waits only for what it stands on (plan.identityAfter).
+      const early = !exec.fatal && plan.active && plan.identityAfter === 'local';
+      if (early) await bindIdentity(round, ctx, exec, plan);
+      merge(exec, await networkRun);
+      if (!exec.fatal && plan.active) {
+        if (!early) await bindIdentity(round, ctx, exec, plan);
+        await bindStateFiles(round, ctx, exec, plan);
+      }
     }
-    if (!exec.fatal && plan.active) await bindStores(round, ctx, exec, plan);
   }
   const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const failed = exec.results.filter((r) => r.status === 'failed').length;
@@ -105,6 +111,7 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     active: plan.active,
     reason: plan.reason,
     totalMs,
+    atMs,
     fatal: exec.fatal,
     steps: exec.results,
     notes: plan.notes,
@@ -157,7 +164,11 @@ function merge(into: Execution, from: Execution) {
 // on it (or made for this boot on the scratch), and the paths its files
 // list names, bound from it over their place.
 export async function bindStores(round: Round, ctx: ExecContext, exec: Execution, plan: Plan) {
-  const s = round.config.settings;
+  await bindIdentity(round, ctx, exec, plan);
+  await bindStateFiles(round, ctx, exec, plan);
+}
+
+async function bindIdentity(round: Round, ctx: ExecContext, exec: Execution, plan: Plan) {
   // The identity's paths probed again: the first round saw them before the
   // scratch was mounted, and one under a volatile link (/var/lib/systemd on
   // the reference image) resolved to nothing then, so it was left unbound.
@@ -168,6 +179,10 @@ export async function bindStores(round: Round, ctx: ExecContext, exec: Execution
   sayPlan(identity, ctx.log);
   plan.warnings.push(...identity.warnings);
   merge(exec, await execute(identity.steps, ctx, PERFORMERS));
+}
+
+async function bindStateFiles(round: Round, ctx: ExecContext, exec: Execution, plan: Plan) {
+  const s = round.config.settings;
   if (!ctx.mounted.has(s.stateMount)) return;
   const file = `${s.stateMount}/files`;
   const read = readStateList(ctx.root, s.stateMount);
@@ -183,9 +198,11 @@ export async function bindStores(round: Round, ctx: ExecContext, exec: Execution
   }
   const list = parseStateList(file, read.text);
   const errors = list.diagnostics.map(formatDiagnostic);
-  for (const e of list.entries) paths[e.path] = pathFact(ctx.root, e.path);
-  // The state is mounted now, and what it holds is a fact of this round.
-  const files = planStateFiles(round.config, { ...now, paths, mounts: readMounts(ctx.root) }, list.entries, file);
+  // The state is mounted now, and what it holds is a fact of this round;
+  // so are the identity's binds (read from the kernel again).
+  const paths: Facts['paths'] = { ...round.facts.paths };
+  for (const p of [...IDENTITY.flatMap((item) => [item.path, item.when]), ...list.entries.map((e) => e.path)]) paths[p] = pathFact(ctx.root, p);
+  const files = planStateFiles(round.config, { ...round.facts, paths, mounts: readMounts(ctx.root) }, list.entries, file);
   files.configErrors.push(...errors);
   sayPlan(files, ctx.log);
   plan.notes.push(...files.notes);

@@ -1,7 +1,7 @@
 import { bindStores, degradedReasons, PERFORMERS, planRound } from './boot';
 import type { Phase } from './plan/steps';
 import { writeRecord } from './record';
-import { execute } from './sys/execute';
+import { execute, uptimeMs } from './sys/execute';
 import { formatMs, Logger } from './sys/log';
 import { VERSION } from './version';
 
@@ -31,6 +31,7 @@ export async function mountPersistent(opts: PersistentOptions): Promise<boolean>
   for (let attempt = 1; ; attempt++) {
     const log = new Logger(opts.console, opts.kmsg, opts.quiet);
     const t0 = process.hrtime.bigint();
+    const atMs = uptimeMs();
     const round = await planRound(opts.root, opts.cmdline, null);
     const ctx = { root: opts.root, log, mounted: new Set(round.facts.mounts.map((m) => m.target)) };
     const exec = await execute(round.plan.steps.filter((s) => PHASES.includes(s.phase)), ctx, PERFORMERS);
@@ -49,6 +50,7 @@ export async function mountPersistent(opts: PersistentOptions): Promise<boolean>
         active: round.plan.active,
         reason: `attempt ${attempt}`,
         totalMs,
+        atMs,
         fatal: false,
         steps: exec.results,
         notes: round.plan.notes,

@@ -13,6 +13,7 @@ export interface BootRecord {
   active: boolean;
   reason: string;
   totalMs: number;
+  atMs: number; // when the stage started, on its steps' clock (StepResult.atMs)
   fatal: boolean;
   steps: StepResult[];
   notes: string[];

@@ -37,7 +37,7 @@ const json = <T>(text: string): T => JSON.parse(text.slice(text.indexOf('{'))) a
 interface Status {
   root: { readOnly: boolean };
   stores: { name: string; mounted: boolean; source: string; fstype: string; freeBytes: number }[];
-  lastBoot: { started: string; totalMs: number; steps: { id: string; status: string; ms: number; error?: string }[] };
+  lastBoot: { started: string; totalMs: number; steps: { id: string; status: string; atMs: number; ms: number; error?: string }[] };
 }
 
 t('boots to login from its own MBR; read-only root, scratch re-made each boot, persistent data on the NFS export, one identity over SSH and across boots', async () => {
@@ -76,6 +76,11 @@ t('boots to login from its own MBR; read-only root, scratch re-made each boot, p
     assert.ok(remote?.mounted && remote.fstype.startsWith('nfs'), JSON.stringify(remote));
     const mkfs = st.lastBoot.steps.find((s) => s.id === 'scratch.mkfs');
     assert.ok(mkfs?.status === 'ok' && mkfs.ms > 0);
+    // The identity stands on the local state, not on REMOTE: it was made
+    // while REMOTE's NFS mount ran (until 2026-12 it waited for it, ~1 s).
+    const nfsMount = st.lastBoot.steps.find((s) => s.id === 'remote.nfs');
+    const identity = st.lastBoot.steps.filter((s) => s.id.startsWith('identity'));
+    assert.ok(nfsMount && identity.length > 0 && identity[0].atMs < nfsMount.atMs + nfsMount.ms, `identity from ${identity[0]?.atMs} ms, REMOTE ${nfsMount?.atMs} + ${nfsMount?.ms} ms`);
     const logged = (await g.sh('dmesg | grep -c "roroot: "')).out.trim();
     assert.ok(Number(logged) >= st.lastBoot.steps.length + 2, `every boot step is in the kernel log: ${logged} lines for ${st.lastBoot.steps.length} steps`);
     // Its identity, made at its first boot on its state partition (vda3),

@@ -117,4 +117,8 @@ export interface Plan {
   notes: string[]; // decisions that produced no step (skipped rwtab paths, fallbacks chosen up front)
   configErrors: string[]; // config lines that were skipped: file:line: what was expected
   warnings: string[]; // what makes this boot less than configured: each one is a degraded reason
+  // What the identity (made after the lanes) waits for: the local steps
+  // alone, or the network lane too, which mounts the state or puts
+  // something on an identity path.
+  identityAfter: 'local' | 'network';
 }

@@ -18,6 +18,7 @@ export interface StepResult {
   kind: StepKind;
   command: string;
   status: Status;
+  atMs: number; // when it started: ms since this process did (the boot stage's own clock), for a timeline of steps side by side
   ms: number;
   error?: string;
   fallbackFor?: string;
@@ -56,6 +57,9 @@ async function runAll(steps: Step[], ctx: ExecContext, performers: Performers, o
 
 const since = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
+// The steps' clock: ms since this process started, to 0.1 ms.
+export const uptimeMs = () => Math.round(process.uptime() * 10000) / 10;
+
 // The error as the log says it after the command: a command's own words,
 // or the system call's message with its path.
 export function errorText(err: unknown): string {
@@ -66,8 +70,9 @@ export function errorText(err: unknown): string {
 // false: a fatal step failed and nothing after it may run.
 async function runOne(step: Step, ctx: ExecContext, performers: Performers, out: Execution, fallbackFor: string | undefined, earlier: readonly StepResult[]): Promise<boolean> {
   const command = describe(step);
-  const record = (id: string, phase: Phase, kind: StepKind, cmd: string, status: Status, ms: number, error?: string) =>
-    out.results.push({ id, phase, kind, command: cmd, status, ms, ...(error ? { error } : {}), ...(fallbackFor ? { fallbackFor } : {}) });
+  const atMs = uptimeMs();
+  const record = (id: string, phase: Phase, kind: StepKind, cmd: string, status: Status, ms: number, error?: string, from = atMs) =>
+    out.results.push({ id, phase, kind, command: cmd, status, atMs: from, ms, ...(error ? { error } : {}), ...(fallbackFor ? { fallbackFor } : {}) });
 
   if (step.needs) {
     const needed = [...earlier, ...out.results].filter((r) => r.id === step.needs).pop();
@@ -85,11 +90,11 @@ async function runOne(step: Step, ctx: ExecContext, performers: Performers, out:
       // A batch: each member on its own line and in the record, its time
       // its share of the batch.
       const share = ms / Math.max(outcome.members.length, 1);
-      for (const m of outcome.members) {
+      for (const [i, m] of outcome.members.entries()) {
         const said = describe(m.step);
         if (m.status === 'failed') ctx.log.error(`${m.step.phase}: ${said}: ${m.error}, continuing (${formatMs(share)} ms)`);
         else ctx.log.info(`${m.step.phase}: ${said}${m.status === 'already' ? ': already done' : ''} (${formatMs(share)} ms)`);
-        record(m.step.id, m.step.phase, m.step.kind, said, m.status, share, m.error);
+        record(m.step.id, m.step.phase, m.step.kind, said, m.status, share, m.error, Math.round((atMs + i * share) * 10) / 10);
       }
       ctx.log.info(`${step.phase}: ${command}: ${outcome.members.length} binds in one mount (${formatMs(ms)} ms)`);
       return true;

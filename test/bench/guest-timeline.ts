@@ -6,7 +6,8 @@
 export interface StageRecord {
   started: string; // ISO, the guest's wall clock
   totalMs: number;
-  steps: { id: string; phase: string; command: string; ms: number }[];
+  atMs: number; // the stage's start on its steps' clock
+  steps: { id: string; phase: string; command: string; atMs: number; ms: number }[];
 }
 
 export interface Timeline {
@@ -66,17 +67,33 @@ export const PHASES: { name: string; ms: (t: Timeline) => number | null }[] = [
 ];
 
 // One figure per step of the boot stage over several boots: the steps by
-// id, in the order of the first boot, and the stage's time outside them
-// (probes, planning).
-export function stepSamples(stages: StageRecord[]): { label: string; ms: number[] }[] {
-  const rows = new Map<string, { label: string; ms: number[] }>();
+// id, in the order of the first boot, each with when it started in the
+// stage (the network lane's steps run beside the local ones), and the
+// stage's time when no step ran (probes, planning).
+export function stepSamples(stages: StageRecord[]): { label: string; fromMs: number[]; ms: number[] }[] {
+  const rows = new Map<string, { label: string; fromMs: number[]; ms: number[] }>();
   for (const s of stages) {
     for (const step of s.steps) {
-      const row = rows.get(step.id) ?? { label: `${step.phase}: ${step.command}`, ms: [] };
+      const row = rows.get(step.id) ?? { label: `${step.phase}: ${step.command}`, fromMs: [], ms: [] };
+      row.fromMs.push(round(step.atMs - s.atMs));
       row.ms.push(step.ms);
       rows.set(step.id, row);
     }
   }
-  const outside = stages.map((s) => s.totalMs - s.steps.reduce((n, step) => n + step.ms, 0));
-  return [{ label: 'probes and planning (the stage outside its steps)', ms: outside }, ...rows.values()];
+  const outside = stages.map((s) => round(s.totalMs - covered(s.steps)));
+  return [{ label: 'probes and planning (the stage outside its steps)', fromMs: stages.map(() => 0), ms: outside }, ...rows.values()];
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+// How long at least one of the steps ran: the union of their intervals.
+function covered(steps: StageRecord['steps']): number {
+  let total = 0;
+  let end = -Infinity;
+  for (const { atMs, ms } of [...steps].sort((a, b) => a.atMs - b.atMs)) {
+    if (atMs + ms <= end) continue;
+    total += atMs + ms - Math.max(atMs, end);
+    end = atMs + ms;
+  }
+  return total;
 }

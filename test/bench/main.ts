@@ -254,7 +254,7 @@ async function guestWorkload(work: string): Promise<Results['guest']> {
     min_mem_mib: memory.filter((m) => m.login).pop()?.mib ?? 256,
     memory_tried: memory,
     phases: phaseFigures(boots),
-    steps: stepSamples(stages).map((row) => ({ label: row.label, ms: figure(row.ms) })),
+    steps: stepSamples(stages).map((row) => ({ label: row.label, fromMs: figure(row.fromMs), ms: figure(row.ms) })),
   };
 }
 

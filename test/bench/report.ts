@@ -27,7 +27,7 @@ export interface Results {
     min_mem_mib: number; // the smallest guest RAM tried that reached login
     memory_tried: { mib: number; login: boolean }[];
     phases: PhaseRow[];
-    steps: { label: string; ms: Figure }[]; // the boot stage's, in the guest
+    steps: { label: string; fromMs: Figure; ms: Figure }[]; // the boot stage's, in the guest: when each started in the stage, how long it took
   } | null;
   seconds: number;
 }
@@ -132,9 +132,11 @@ function markdown(r: Results): string {
       '',
       "### The boot stage's steps in the guest",
       '',
-      '| Step | time |',
-      '| --- | --- |',
-      ...r.guest.steps.map((s) => `| ${s.label.replace(/\|/g, '\\|')} | ${show(s.ms, ' ms')} |`),
+      "When each step started, in ms since the stage did, and how long it took: the network lane (NFS, and what waits for it) runs beside the local steps, and the identity beside the network lane when it stands on nothing that lane mounts. The first row is the stage's time when no step ran.",
+      '',
+      '| Step | starts at | time |',
+      '| --- | --- | --- |',
+      ...r.guest.steps.map((s) => `| ${s.label.replace(/\|/g, '\\|')} | ${s.fromMs.median} ms | ${show(s.ms, ' ms')} |`),
       '',
     );
   }

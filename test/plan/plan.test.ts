@@ -181,6 +181,18 @@ t('the NFS mounts and what waits for them are the network lane, run beside the l
   assert.ok(plan.steps.filter((s) => s.phase === 'volatile' || s.phase === 'scratch').every((s) => !s.lane));
 });
 
+t('the identity waits for the network lane only when it mounts the state or puts something on an identity path', () => {
+  const state = [disk('/dev/vda3', '254:3', { label: 'roroot-state' })];
+  const plan = (conf: string) => planBoot(config({ '/etc/roroot.conf': conf }), facts({ blockDevices: state, kernelHostname: 'r1' }));
+  const after = (conf: string) => plan(conf).identityAfter;
+  const local = plan('REMOTE=s:/e\nPERSISTENT=/var/lib/roroot-data\nSTATE_LABEL=roroot-state');
+  assert.ok(local.steps.some((s) => s.phase === 'state' && s.kind === 'mount' && !s.lane) && local.steps.some((s) => s.kind === 'nfs'), 'a local state and REMOTE');
+  assert.is(local.identityAfter, 'local', 'a local state, REMOTE elsewhere: made while NFS mounts');
+  assert.is(after('REMOTE=s:/e\nPERSISTENT=/var/lib/dhcp\nSTATE_LABEL=roroot-state'), 'network', 'the DHCP leases linked to REMOTE');
+  assert.is(after('REMOTE=s:/e\nPERSISTENT=/var/lib\nSTATE_LABEL=roroot-state'), 'network', 'a link over a directory that holds identity paths');
+  assert.is(after('CLIENTSTATE=s:/c\nSTATE_LABEL='), 'network', 'the state on NFS');
+});
+
 t('every step that runs a command carries its argv, and describe() is that argv', () => {
   const plan = planBoot(
     config({ '/etc/roroot.conf': 'RW_DEVICE=/dev/vda2\nRW_LABEL=\nREMOTE=s:/e' }),
