@@ -175,7 +175,9 @@ t('a boot stage that hangs is stopped at BOOT_DEADLINE, and init starts anyway, 
   // A node that never returns: the whole stage hangs, not one command.
   writeFileSync(join(tree, 'hang'), '#!/bin/sh\nsleep 600\n');
   chmodSync(join(tree, 'hang'), 0o755);
-  writeFileSync(join(tree, 'etc/roroot.conf'), 'RW_LABEL=\nVOLATILE=/tmp\nBOOT_DEADLINE="10"\n');
+  // The last BOOT_DEADLINE with digits wins, quoted or not, blanks around
+  // it; one that is not digits, or in a comment, is not one.
+  writeFileSync(join(tree, 'etc/roroot.conf'), 'RW_LABEL=\nBOOT_DEADLINE="300"\nVOLATILE=/tmp\n  BOOT_DEADLINE=\'10\'\t\nBOOT_DEADLINE=ten\n# BOOT_DEADLINE=200\nBOOT_DEADLINE="5\n');
   const t0 = Date.now();
   const r = trampoline('ro roroot.init=/fake-init', 'RORORT_NODE=/hang');
   const took = (Date.now() - t0) / 1000;

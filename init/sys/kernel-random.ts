@@ -6,8 +6,9 @@ import { nodeCrypto } from './crypto';
 // meaning since Linux 5.6: it waits only until the generator is seeded,
 // then never blocks; /dev/urandom would not wait at all. Read directly, not
 // through node:crypto, which the boot stage does not load (sys/crypto.ts).
-// `root`'s /dev is this kernel's too; a root with no such node (a static
-// /dev without it) falls back to OpenSSL's generator, seeded the same way.
+// This machine's /dev whatever tree the boot stage works on (the kernel is
+// the same); a /dev with no such node (a static one without it) falls
+// back to OpenSSL's generator, which waits for the same seeding.
 export function kernelRandom(length: number, device = '/dev/random'): Buffer {
   let fd: number;
   try {
