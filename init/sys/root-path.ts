@@ -39,8 +39,8 @@ function resolve(root: string, systemPath: string): { resolved: string; missing:
       continue;
     }
     const candidate = '/' + [...resolved, name].join('/');
-    // Not there: no exception for ENOENT (its stack trace cost more than
-    // the lstat; the probes ask for dozens of paths, under TCG 1.7 s in all).
+    // Not there: no exception for ENOENT (its stack trace costs more than
+    // the lstat, and the probes ask about dozens of paths at every boot).
     let st: Stats | undefined;
     try {
       st = lstatSync(hostPath(root, candidate), { throwIfNoEntry: false });
