@@ -198,10 +198,10 @@ async function bindStateFiles(round: Round, ctx: ExecContext, exec: Execution, p
   }
   const list = parseStateList(file, read.text);
   const errors = list.diagnostics.map(formatDiagnostic);
-  // The state is mounted now, and what it holds is a fact of this round;
-  // so are the identity's binds (read from the kernel again).
+  // The state is mounted now, and what it holds is a fact of this round
+  // (the state-file plan reads its entries' paths and the mounts).
   const paths: Facts['paths'] = { ...round.facts.paths };
-  for (const p of [...IDENTITY.flatMap((item) => [item.path, item.when]), ...list.entries.map((e) => e.path)]) paths[p] = pathFact(ctx.root, p);
+  for (const e of list.entries) paths[e.path] = pathFact(ctx.root, e.path);
   const files = planStateFiles(round.config, { ...round.facts, paths, mounts: readMounts(ctx.root) }, list.entries, file);
   files.configErrors.push(...errors);
   sayPlan(files, ctx.log);

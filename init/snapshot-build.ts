@@ -34,11 +34,12 @@ import { run } from './sys/spawn';
 // V8 notes a Silvermont or Airmont Atom, common in routers, unless --mcpu
 // names a CPU; --mcpu=generic does, and changes nothing else on x64.) A
 // blob built here is used while the CPU's flags are the same (the disk
-// was not moved to another machine). An image's blob is built on a baseline CPU without
-// them, QEMU's qemu64 in user-mode emulation (--emulator): /sbin/roroot-init
-// tries it, runs the bundle when V8 refuses it (a router whose CPU has
-// them), and says in /run when it started (snapshot-check.sh): only then
-// does /usr/sbin/roroot, which cannot try twice, use it. None of those
+// was not moved to another machine). An image's blob is built on a
+// baseline CPU without them, QEMU's qemu64 in user-mode emulation
+// (--emulator): /sbin/roroot-init tries it, runs the bundle when V8
+// refuses it (a router whose CPU has them), and says in /run when it
+// started (snapshot-check.sh): only then does /usr/sbin/roroot, which
+// cannot try twice, use it. None of those
 // features is worth a measurable time to a boot stage that runs once.
 //
 // Not --lite-mode, though it took the boot stage's peak RSS from 56 to

@@ -57,8 +57,10 @@ async function runAll(steps: Step[], ctx: ExecContext, performers: Performers, o
 
 const since = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
+const tenths = (ms: number) => Math.round(ms * 10) / 10;
+
 // The steps' clock: ms since this process started, to 0.1 ms.
-export const uptimeMs = () => Math.round(process.uptime() * 10000) / 10;
+export const uptimeMs = () => tenths(process.uptime() * 1000);
 
 // The error as the log says it after the command: a command's own words,
 // or the system call's message with its path.
@@ -94,7 +96,7 @@ async function runOne(step: Step, ctx: ExecContext, performers: Performers, out:
         const said = describe(m.step);
         if (m.status === 'failed') ctx.log.error(`${m.step.phase}: ${said}: ${m.error}, continuing (${formatMs(share)} ms)`);
         else ctx.log.info(`${m.step.phase}: ${said}${m.status === 'already' ? ': already done' : ''} (${formatMs(share)} ms)`);
-        record(m.step.id, m.step.phase, m.step.kind, said, m.status, share, m.error, Math.round((atMs + i * share) * 10) / 10);
+        record(m.step.id, m.step.phase, m.step.kind, said, m.status, share, m.error, tenths(atMs + i * share));
       }
       ctx.log.info(`${step.phase}: ${command}: ${outcome.members.length} binds in one mount (${formatMs(ms)} ms)`);
       return true;
