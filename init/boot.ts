@@ -4,7 +4,7 @@ import { formatDiagnostic } from './config/diagnostic';
 import { parseStateList } from './config/state-list';
 import type { Facts } from './plan/facts';
 import type { ModulesFact } from './plan/modules-dep';
-import { IDENTITY, identityPlaces } from './places/identity';
+import { IDENTITY, identityMakes, identityPlaces } from './places/identity';
 import { KINDS } from './places/place';
 import { activation, planBoot, planStateFiles } from './plan/plan';
 import type { Plan, Step } from './plan/steps';
@@ -80,25 +80,31 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
   if (!exec.fatal) {
     // What the rest stands on first: the root made writable (roroot off on
     // a converted system: a bind of the master copy made while / is still
-    // read-only would stay read-only) and the scratch (the network lane's
-    // enrolment mounts on it); then the local steps and the NFS mounts side
-    // by side.
+    // read-only would stay read-only) and the scratch; then the local steps
+    // and the NFS mounts side by side. The NFS mounts start before the
+    // scratch when they stand on nothing the local steps make
+    // (plan.networkAfter; CLIENTSTATE's enrolment mounts on the scratch).
     const rest = plan.steps.filter((s) => s.phase !== 'pseudo');
     const first = (s: Step) => s.phase === 'root' || s.phase === 'scratch';
+    const network = rest.filter((s) => !first(s) && s.lane === 'network');
+    let networkRun = plan.active && plan.networkAfter === 'plan' ? execute(network, ctx, PERFORMERS, exec.results) : null;
     merge(exec, await execute(rest.filter(first), ctx, PERFORMERS));
     if (!exec.fatal) {
-      const network = rest.filter((s) => !first(s) && s.lane === 'network');
-      const networkRun = execute(network, ctx, PERFORMERS, exec.results);
+      networkRun ??= execute(network, ctx, PERFORMERS, exec.results);
+      // The identity waits only for what it stands on (plan.identityAfter):
+      // with its store mounted already, its items are made beside the local
+      // steps, and bound after them.
+      const making = execute(plan.active && plan.identityAfter === 'scratch' ? identityMakes(planIdentity(round, ctx).steps) : [], ctx, PERFORMERS);
       merge(exec, await execute(rest.filter((s) => !first(s) && !s.lane), ctx, PERFORMERS, exec.results));
-      // The identity waits only for what it stands on (plan.identityAfter).
-      const early = !exec.fatal && plan.active && plan.identityAfter === 'local';
-      if (early) await bindIdentity(round, ctx, exec, plan);
+      merge(exec, await making);
+      const bindFirst = !exec.fatal && plan.active && plan.identityAfter !== 'network';
+      if (bindFirst) await bindIdentity(round, ctx, exec, plan);
       merge(exec, await networkRun);
       if (!exec.fatal && plan.active) {
-        if (!early) await bindIdentity(round, ctx, exec, plan);
+        if (!bindFirst) await bindIdentity(round, ctx, exec, plan);
         await bindStateFiles(round, ctx, exec, plan);
       }
-    }
+    } else if (networkRun) merge(exec, await networkRun);
   }
   const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const failed = exec.results.filter((r) => r.status === 'failed').length;
@@ -168,17 +174,25 @@ export async function bindStores(round: Round, ctx: ExecContext, exec: Execution
   await bindStateFiles(round, ctx, exec, plan);
 }
 
-async function bindIdentity(round: Round, ctx: ExecContext, exec: Execution, plan: Plan) {
-  // The identity's paths probed again: the first round saw them before the
-  // scratch was mounted, and one under a volatile link (/var/lib/systemd on
-  // the reference image) resolved to nothing then, so it was left unbound.
+// The identity's paths probed again: the first round saw them before the
+// scratch was mounted, and one under a volatile link (/var/lib/systemd on
+// the reference image) resolved to nothing then, so it was left unbound.
+function planIdentity(round: Round, ctx: ExecContext) {
   const paths: Facts['paths'] = { ...round.facts.paths };
   for (const item of IDENTITY) for (const p of [item.path, item.when]) paths[p] = pathFact(ctx.root, p);
   const now = { ...round.facts, paths, mounts: readMounts(ctx.root) };
-  const identity = KINDS.identity.plan(identityPlaces(), { config: round.config, facts: now });
+  return KINDS.identity.plan(identityPlaces(), { config: round.config, facts: now });
+}
+
+// Planned again after the local steps, which may have put an identity path
+// in place; an item made already (beside them) is not made twice, and its
+// bind needs that step.
+async function bindIdentity(round: Round, ctx: ExecContext, exec: Execution, plan: Plan) {
+  const identity = planIdentity(round, ctx);
   sayPlan(identity, ctx.log);
   plan.warnings.push(...identity.warnings);
-  merge(exec, await execute(identity.steps, ctx, PERFORMERS));
+  const made = new Set(exec.results.filter((r) => r.kind === 'identity').map((r) => r.id));
+  merge(exec, await execute(identity.steps.filter((s) => !(s.kind === 'identity' && made.has(s.id))), ctx, PERFORMERS, exec.results));
 }
 
 async function bindStateFiles(round: Round, ctx: ExecContext, exec: Execution, plan: Plan) {

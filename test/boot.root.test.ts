@@ -92,6 +92,16 @@ echo "=== status"; node ${BUNDLE} status --root ${ctx.tree} --json
   assert.ok(status.stores[0].freeBytes > 0);
   assert.ok(status.places.every((p: { ok: boolean }) => p.ok), JSON.stringify(status.places));
   assert.ok(status.lastBoot.steps.some((x: { id: string; status: string }) => x.id === 'scratch.mkfs' && x.status === 'ok'));
+  // No state: the identity's store is the scratch, so its items were made
+  // beside the local steps (until 2026-12 after them), bound after them.
+  const steps = status.lastBoot.steps as { id: string; phase: string; atMs: number; ms: number }[];
+  const made = steps.find((x) => x.id === 'identity:/etc/machine-id');
+  const rwtab = steps.filter((x) => x.phase === 'rwtab');
+  const bound = steps.find((x) => x.id === 'identity:/etc/machine-id:bind');
+  assert.ok(made && bound && rwtab.length > 0, JSON.stringify(steps));
+  assert.ok(made.atMs <= Math.min(...rwtab.map((x) => x.atMs)), `made at ${made.atMs} ms, rwtab from ${Math.min(...rwtab.map((x) => x.atMs))} ms`);
+  assert.ok(bound.atMs >= Math.max(...rwtab.map((x) => x.atMs + x.ms)) - 0.1, `bound at ${bound.atMs} ms, rwtab until ${Math.max(...rwtab.map((x) => x.atMs + x.ms))} ms`);
+  assert.is(steps.filter((x) => x.id === 'identity:/etc/machine-id').length, 1, 'made once');
 });
 
 t('every boot re-makes the scratch: a file written after boot 1 is gone after boot 2, garbage over the partition is survived', () => {

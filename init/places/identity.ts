@@ -2,6 +2,7 @@ import { RECORD_DIR } from '../config/own-paths';
 import { isUnder } from '../config/system-path';
 import { mountArgv, TIMEOUT_SEC } from '../plan/argv';
 import { hostOf, isMounted, mountAt } from '../plan/facts';
+import type { Step, StepOf } from '../plan/steps';
 import { emptyPlan, type Of, type PlaceCheck, type PlaceEnv, type PlaceKind } from './types';
 
 // The router's identity: what must differ between two routers flashed from
@@ -124,6 +125,15 @@ export const identityKind: PlaceKind<'identity'> = {
       }),
   undo: () => [], // nothing on the root: the bind is gone with the next boot
 };
+
+// The steps that make the items, for a boot that makes them beside its
+// local steps (plan.identityAfter 'scratch'): those that start programs
+// (the key makers) first, so that they run while the boot stage goes on
+// with the local steps; the rest is roroot's own writes.
+export function identityMakes(steps: Step[]): StepOf<'identity'>[] {
+  const makes = steps.filter((s): s is StepOf<'identity'> => s.kind === 'identity');
+  return [...makes.filter((s) => s.argv.length > 0), ...makes.filter((s) => s.argv.length === 0)];
+}
 
 export function identityPlaces(): Of<'identity'>[] {
   return IDENTITY.map((i) => ({ kind: 'identity', path: i.path }));

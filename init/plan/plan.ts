@@ -31,7 +31,7 @@ export function activation(config: Config): { active: boolean; reason: string } 
 }
 
 function emptyBootPlan(config: Config): Plan {
-  return { active: false, reason: '', steps: [], notes: [], configErrors: config.diagnostics.map(formatDiagnostic), warnings: [], identityAfter: 'network' };
+  return { active: false, reason: '', steps: [], notes: [], configErrors: config.diagnostics.map(formatDiagnostic), warnings: [], identityAfter: 'network', networkAfter: 'scratch' };
 }
 
 export function planBoot(config: Config, facts: Facts): Plan {
@@ -62,6 +62,7 @@ export function planBoot(config: Config, facts: Facts): Plan {
   addPlaces(plan, places, ['persistent'], env);
   markNetworkLane(plan.steps);
   plan.identityAfter = identityAfter(plan.steps);
+  plan.networkAfter = networkAfter(plan.steps);
   return plan;
 }
 
@@ -76,15 +77,33 @@ function markNetworkLane(steps: Step[]) {
   }
 }
 
+// What a step puts in place: system paths.
+const placed = (s: Step): string[] =>
+  s.kind === 'symlink' ? [s.path] : s.kind === 'bind' || s.kind === 'mount' || s.kind === 'nfs' ? [s.target] : s.kind === 'bind-batch' ? s.members.map((m) => m.target) : [];
+
+// The network lane waits for the scratch only when one of its steps (or
+// their fallbacks) uses a place a local step puts in place: in the QEMU
+// guest REMOTE's mount, the stage's longest step, started after the
+// scratch's mkfs and mount (0.4 s) until 2026-12, and on a router the
+// server's round trips and the disk's writes overlap.
+function networkAfter(steps: Step[]): Plan['networkAfter'] {
+  const local = steps.filter((s) => !s.lane).flatMap(placed);
+  const deep = (s: Step): Step[] => [s, ...(s.fallback ?? []).flatMap(deep)];
+  const uses = (s: Step): string[] => [...placed(s), ...(s.kind === 'umount' ? [s.target] : []), ...(s.kind === 'symlink' && s.ensure ? [s.ensure.within] : [])];
+  const lane = steps.filter((s) => s.lane === 'network').flatMap(deep).flatMap(uses);
+  return lane.some((p) => local.some((q) => isUnder(p, q))) ? 'scratch' : 'plan';
+}
+
 // The identity stands on the state and on its own paths. When the network
 // lane mounts neither (a local state; REMOTE's links elsewhere) it is made
 // while NFS mounts: in the QEMU guest REMOTE's mount took 4.4 s of an 8.9 s
-// boot stage, and the identity ~1 s after it.
+// boot stage, and the identity ~1 s after it. With no state to mount its
+// store is the scratch, mounted first: its keys are made while the local
+// steps copy and bind (natively ~15 ms of dropbearkey, on another core).
 function identityAfter(steps: Step[]): Plan['identityAfter'] {
-  const placed = (s: Step): string[] =>
-    s.kind === 'symlink' ? [s.path] : s.kind === 'bind' || s.kind === 'mount' || s.kind === 'nfs' ? [s.target] : s.kind === 'bind-batch' ? s.members.map((m) => m.target) : [];
   const onIdentity = (p: string) => IDENTITY.some((item) => isUnder(p, item.path) || isUnder(item.path, p));
-  return steps.some((s) => s.lane === 'network' && (s.phase === 'state' || placed(s).some(onIdentity))) ? 'network' : 'local';
+  if (steps.some((s) => s.lane === 'network' && (s.phase === 'state' || placed(s).some(onIdentity)))) return 'network';
+  return steps.some((s) => s.phase === 'state') ? 'local' : 'scratch';
 }
 
 function addPlaces(plan: Plan, places: Place[], kinds: PlaceKindName[], env: PlaceEnv) {
@@ -156,7 +175,7 @@ function planMtabCheck(facts: Facts, plan: Plan) {
 // Read after the state mount: the paths its files list names, bound from
 // the state over their place, as far as the router's policy allows.
 export function planStateFiles(config: Config, facts: Facts, entries: StateListEntry[], file: string): Plan {
-  const plan: Plan = { active: true, reason: `${file} lists them`, steps: [], notes: [], configErrors: [], warnings: [], identityAfter: 'network' };
+  const plan: Plan = { active: true, reason: `${file} lists them`, steps: [], notes: [], configErrors: [], warnings: [], identityAfter: 'network', networkAfter: 'scratch' };
   const places = entries.map((e): Place => ({ kind: 'state-file', path: e.path, where: `${file}:${e.line}` }));
   merge(plan, KINDS['state-file'].plan(ofKind(places, 'state-file'), { config, facts }));
   return plan;

@@ -117,8 +117,16 @@ export interface Plan {
   notes: string[]; // decisions that produced no step (skipped rwtab paths, fallbacks chosen up front)
   configErrors: string[]; // config lines that were skipped: file:line: what was expected
   warnings: string[]; // what makes this boot less than configured: each one is a degraded reason
-  // What the identity (made after the lanes) waits for: the local steps
-  // alone, or the network lane too, which mounts the state or puts
-  // something on an identity path.
-  identityAfter: 'local' | 'network';
+  // What the identity waits for: its items are made once their store is
+  // mounted, and bound over their places after the local steps at the
+  // earliest. 'scratch': no step mounts the state, so the store is mounted
+  // with the scratch and the items are made beside the local steps;
+  // 'local': a local state partition; 'network': the network lane too,
+  // which mounts the state or puts something on an identity path.
+  identityAfter: 'scratch' | 'local' | 'network';
+  // When the network lane starts: 'plan', at once, before the scratch is
+  // made, when it stands on nothing the local steps put in place; else
+  // 'scratch', once the scratch is mounted (CLIENTSTATE's enrolment mounts
+  // on it, a persistent link may lie under a volatile one).
+  networkAfter: 'plan' | 'scratch';
 }

@@ -191,6 +191,16 @@ t('the identity waits for the network lane only when it mounts the state or puts
   assert.is(after('REMOTE=s:/e\nPERSISTENT=/var/lib/dhcp\nSTATE_LABEL=roroot-state'), 'network', 'the DHCP leases linked to REMOTE');
   assert.is(after('REMOTE=s:/e\nPERSISTENT=/var/lib\nSTATE_LABEL=roroot-state'), 'network', 'a link over a directory that holds identity paths');
   assert.is(after('CLIENTSTATE=s:/c\nSTATE_LABEL='), 'network', 'the state on NFS');
+  assert.is(after('REMOTE=s:/e\nPERSISTENT=/var/lib/roroot-data\nSTATE_LABEL='), 'scratch', 'no state: made on the scratch beside the local steps');
+  assert.is(after('STATE_LABEL=roroot-other'), 'scratch', 'a state label no partition has: nothing mounts a state');
+});
+
+t('the network lane starts before the scratch unless it stands on something the local steps make', () => {
+  const after = (conf: string) => planBoot(config({ '/etc/roroot.conf': conf }), facts({ kernelHostname: 'r1' })).networkAfter;
+  assert.is(after('VOLATILE=/tmp\nREMOTE=s:/e\nPERSISTENT=/p'), 'plan', 'REMOTE and its links on the root: at once');
+  assert.is(after('VOLATILE=/tmp\nCLIENTSTATE=s:/c\nSTATE_LABEL='), 'scratch', 'the enrolment mounts the parent export on the scratch');
+  assert.is(after('VOLATILE=/tmp\nREMOTE=s:/e\nPERSISTENT=/tmp/kept'), 'scratch', 'a link inside a volatile place');
+  assert.is(after('VOLATILE=/tmp'), 'plan', 'no network lane: nothing waits');
 });
 
 t('every step that runs a command carries its argv, and describe() is that argv', () => {
