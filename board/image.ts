@@ -153,21 +153,6 @@ function noBakedIdentity(tree: string) {
   for (const seed of ['var/lib/systemd/random-seed', 'var/lib/urandom/random-seed']) rmSync(join(tree, seed), { force: true });
 }
 
-// The root checked in the initramfs, as on any Debian system: the fsck
-// hook of initramfs-tools copies fsck.ext4 in for the type of the device
-// the root is on, which a tree built off its disk has not ("Couldn't
-// identify type of root file system for fsck hook"), unless FSTYPE says
-// it. Until 2026-12 the image's initramfs had no fsck, left no
-// /run/initramfs/fsck-root, and systemd-fsck-root checked the root after
-// the boot stage: 1.75 s of a TCG boot (the image without roroot, its
-// initramfs rebuilt on the booted disk by the purge, checks it in the
-// initramfs). Not for a shared root, opened read-only by every machine
-// (fstab's pass 0): e2fsck cannot open it, and the initramfs would stop.
-function rootFsck(tree: string, b: Board) {
-  if (b.rootShared) return;
-  writeFileSync(join(tree, 'etc/initramfs-tools/conf.d/roroot-fsck'), `FSTYPE=${b.rootFs}\n`);
-}
-
 // One slot's root filesystem, as roroot flash makes slot A (the same
 // files: on a SLOTS=2 board they name no device of a disk), and the signed
 // update file of it.
@@ -242,7 +227,9 @@ async function main() {
     writeFileSync(join(tree, FIRMWARE.slice(1)), `${version}\n`);
     writeFileSync(join(tree, 'etc/roroot/update.pub'), key.publicPem);
     copyFileSync(deb, join(tree, 'root/roroot.deb'));
-    rootFsck(tree, b);
+    // The initramfs gets no fsck (its hook finds no root device to take the
+    // type from in a tree built off its disk), and none is wanted: fstab
+    // says pass 0 for the read-only root (fstabFor).
     // dpkg and update-initramfs want /proc, /sys and /dev: in a private
     // mount namespace, so nothing of this machine is touched.
     // The postinst built the boot stage's startup snapshot on this

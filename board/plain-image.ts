@@ -7,7 +7,8 @@ import minimist from 'minimist';
 // the power-cut harness) compare against. A copy of the image from which
 // the roroot package is purged with dpkg, which reverts the conversion as
 // it would on any Debian system; then the root is mounted read-write the
-// stock Debian way (fstab `rw`) and the kernel starts /sbin/init itself.
+// stock Debian way (fstab `rw`, checked at boot: pass 1, where roroot's
+// read-only root has 0) and the kernel starts /sbin/init itself.
 // Same kernel, same packages, same disk layout: the only difference is
 // roroot. The scratch partition stays, unused.
 // node build/board/plain-image.js --from X.img --out X-plain.img
@@ -37,9 +38,9 @@ function main() {
         `m=$(mktemp -d); mount -t ext4 ${loop}p1 $m
 mount -t proc proc $m/proc; mount -t sysfs sysfs $m/sys; mount --rbind /dev $m/dev
 chroot $m dpkg --purge roroot >/dev/null
-sed -i 's#^\\(PARTUUID=[^ ]* / ext4 \\)ro,#\\1rw,#' $m/etc/fstab
+sed -i 's#^\\(PARTUUID=[^ ]* / ext4 \\)ro,\\([^ ]*\\) 0 0$#\\1rw,\\2 0 1#' $m/etc/fstab
 sed -i 's# init=/sbin/roroot-init##' $m/boot/extlinux/extlinux.conf
-grep -q ' / ext4 rw,' $m/etc/fstab
+grep -q ' / ext4 rw,[^ ]* 0 1$' $m/etc/fstab
 ! grep -q roroot-init $m/boot/extlinux/extlinux.conf
 ! test -e $m/usr/lib/roroot/roroot.js
 umount -R $m/dev; umount $m/sys $m/proc; umount $m`,

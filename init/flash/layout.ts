@@ -89,15 +89,22 @@ export function sfdiskScript(layout: Layout): string {
 }
 
 export function fstabFor(board: Board, layout: Layout): string {
-  // A shared root is opened read-only by every machine: fsck at boot could
-  // only fail on it (e2fsck cannot open a read-only device), so pass 0.
-  const pass = board.rootShared ? 0 : 1;
+  // No fsck of the root at boot (pass 0): roroot writes it only in a
+  // read-write window, whose changes ext4's journal carries and the
+  // kernel's mount replays after a cut (the power-cut harness finds no
+  // root needing repair), and e2fsck at boot is itself a writer outside
+  // any window: tried 2026-12-02 in the initramfs, its e2fsck -p wrote two
+  // blocks of the clean root at every boot (the harness's write log) and
+  // the A/B upgrade's trial ended on the old slot. Until then pass 1, and
+  // systemd-fsck-root's check after the boot stage took 1.75 s of a TCG
+  // boot. A shared root could not be checked anyway (e2fsck cannot open a
+  // read-only device).
   // Two slots: the root is the slot GRUB booted, named by root= on the
   // kernel command line; the same image lands in either slot.
   const lines =
     board.slots === 2
       ? ['# Written for a SLOTS=2 board: / is the slot GRUB booted (root= on the kernel command line), read-only.']
-      : ['# Written by roroot flash for this disk. / is read-only: see roroot(8).', `${partuuid(layout, 'root')} / ${board.rootFs} ro,errors=remount-ro 0 ${pass}`];
+      : ['# Written by roroot flash for this disk. / is read-only: see roroot(8).', `${partuuid(layout, 'root')} / ${board.rootFs} ro,errors=remount-ro 0 0`];
   if (hasRole(layout, 'swap')) lines.push(`${partuuid(layout, 'swap')} none swap sw 0 0`);
   return lines.join('\n') + '\n';
 }

@@ -99,7 +99,7 @@ t('with --yes: the layout, the root filled from the tree with the per-disk files
     // 4 KiB blocks: mke2fs made a root under 512 MiB a "small" filesystem of 1 KiB blocks.
     assert.match(execFileSync('dumpe2fs', ['-h', disk.partition(1)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }), /^Block size:\s+4096$/m);
     const cat = (p: string) => execFileSync('debugfs', ['-R', `cat ${p}`, disk.partition(1)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    assert.match(cat('/etc/fstab'), new RegExp(`PARTUUID=${id}-01 / ext4 ro,errors=remount-ro 0 1\\nPARTUUID=${id}-03 none swap sw 0 0`));
+    assert.match(cat('/etc/fstab'), new RegExp(`PARTUUID=${id}-01 / ext4 ro,errors=remount-ro 0 0\\nPARTUUID=${id}-03 none swap sw 0 0`));
     assert.is(cat('/etc/roroot.conf'), `VOLATILE=/tmp\nRW_DEVICE=PARTUUID=${id}-02\nRW_FSTYPE=ext2\n`);
     assert.match(cat('/boot/extlinux/extlinux.conf'), new RegExp(`KERNEL /boot/vmlinuz-6.1.0-test\\n  INITRD /boot/initrd.img-6.1.0-test\\n  APPEND root=PARTUUID=${id}-01 ro console=ttyS0,115200`));
     assert.match(execFileSync('debugfs', ['-R', 'ls /boot/extlinux', disk.partition(1)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }), /ldlinux\.sys/);

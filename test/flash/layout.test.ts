@@ -50,7 +50,7 @@ t('pc-router: root (bootable), scratch, swap, each from an erase block of its ow
   const layout = layoutFor(b, 'c0ffee00');
   assert.is(sfdiskScript(layout), 'label: dos\nlabel-id: 0xc0ffee00\n1: start=4MiB, size=448MiB, type=L, bootable\n2: start=452MiB, size=64MiB, type=L\n3: start=516MiB, size=32MiB, type=S\n');
   assert.is(layout.minDiskMiB, 4 + 448 + 64 + 32);
-  assert.is(fstabFor(b, layout), '# Written by roroot flash for this disk. / is read-only: see roroot(8).\nPARTUUID=c0ffee00-01 / ext4 ro,errors=remount-ro 0 1\nPARTUUID=c0ffee00-03 none swap sw 0 0\n');
+  assert.is(fstabFor(b, layout), '# Written by roroot flash for this disk. / is read-only: see roroot(8).\nPARTUUID=c0ffee00-01 / ext4 ro,errors=remount-ro 0 0\nPARTUUID=c0ffee00-03 none swap sw 0 0\n');
   assert.match(
     extlinuxConf(b, layout, '/boot/vmlinuz-6.1', '/boot/initrd.img-6.1'),
     /SERIAL 0 115200\n[\s\S]*APPEND root=PARTUUID=c0ffee00-01 ro console=ttyS0,115200 ip=dhcp init=\/sbin\/roroot-init\n/,
