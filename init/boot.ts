@@ -4,7 +4,7 @@ import { formatDiagnostic } from './config/diagnostic';
 import { parseStateList } from './config/state-list';
 import type { Facts } from './plan/facts';
 import type { ModulesFact } from './plan/modules-dep';
-import { IDENTITY, identityMakes, identityPlaces } from './places/identity';
+import { IDENTITY, identityMakers, identityPlaces } from './places/identity';
 import { KINDS } from './places/place';
 import { activation, planBoot, planStateFiles } from './plan/plan';
 import type { Plan, Step } from './plan/steps';
@@ -92,9 +92,9 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     if (!exec.fatal) {
       networkRun ??= execute(network, ctx, PERFORMERS, exec.results);
       // The identity waits only for what it stands on (plan.identityAfter):
-      // with its store mounted already, its items are made beside the local
-      // steps, and bound after them.
-      const making = execute(plan.active && plan.identityAfter === 'scratch' ? identityMakes(planIdentity(round, ctx).steps) : [], ctx, PERFORMERS);
+      // with its store mounted already, its keys are made beside the local
+      // steps, and everything is bound after them.
+      const making = execute(plan.active && plan.identityAfter === 'scratch' ? identityMakers(planIdentity(round, ctx).steps) : [], ctx, PERFORMERS);
       merge(exec, await execute(rest.filter((s) => !first(s) && !s.lane), ctx, PERFORMERS, exec.results));
       merge(exec, await making);
       const bindFirst = !exec.fatal && plan.active && plan.identityAfter !== 'network';
@@ -133,7 +133,9 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
       log.warn(`boot: cannot write the boot record: ${(err as Error).message}`);
     }
   }
-  if (exec.retry.length > 0 && opts.background) startBackgroundRetry(opts, log);
+  // Not after a fatal boot: the network lane may have run (it starts
+  // before the scratch), but nothing is there to persist into.
+  if (exec.retry.length > 0 && opts.background && !exec.fatal) startBackgroundRetry(opts, log);
   log.close();
   return { ok: !exec.fatal, record };
 }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -92,16 +92,34 @@ echo "=== status"; node ${BUNDLE} status --root ${ctx.tree} --json
   assert.ok(status.stores[0].freeBytes > 0);
   assert.ok(status.places.every((p: { ok: boolean }) => p.ok), JSON.stringify(status.places));
   assert.ok(status.lastBoot.steps.some((x: { id: string; status: string }) => x.id === 'scratch.mkfs' && x.status === 'ok'));
-  // No state: the identity's store is the scratch, so its items were made
-  // beside the local steps (until 2026-12 after them), bound after them.
-  const steps = status.lastBoot.steps as { id: string; phase: string; atMs: number; ms: number }[];
-  const made = steps.find((x) => x.id === 'identity:/etc/machine-id');
-  const rwtab = steps.filter((x) => x.phase === 'rwtab');
-  const bound = steps.find((x) => x.id === 'identity:/etc/machine-id:bind');
-  assert.ok(made && bound && rwtab.length > 0, JSON.stringify(steps));
-  assert.ok(made.atMs <= Math.min(...rwtab.map((x) => x.atMs)), `made at ${made.atMs} ms, rwtab from ${Math.min(...rwtab.map((x) => x.atMs))} ms`);
-  assert.ok(bound.atMs >= Math.max(...rwtab.map((x) => x.atMs + x.ms)) - 0.1, `bound at ${bound.atMs} ms, rwtab until ${Math.max(...rwtab.map((x) => x.atMs + x.ms))} ms`);
-  assert.is(steps.filter((x) => x.id === 'identity:/etc/machine-id').length, 1, 'made once');
+});
+
+t('no state: the SSH host keys are made beside the local steps, the rest of the identity after them, all bound after them, each once', () => {
+  buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nRW_LABEL=\nVOLATILE="/tmp /var/log"\n`, rwtab: RWTAB });
+  mkdirSync(join(ctx.tree, 'etc/dropbear'));
+  // dropbear as its package lays it out, over the host's /usr in the test's
+  // namespace; its key maker writes the file it is given and takes a while.
+  const usr = join(ctx.dir, 'usr-extra');
+  mkdirSync(join(usr, 'sbin'), { recursive: true });
+  mkdirSync(join(usr, 'bin'), { recursive: true });
+  writeFileSync(join(usr, 'sbin/dropbear'), '#!/bin/sh\n', { mode: 0o755 });
+  writeFileSync(join(usr, 'bin/dropbearkey'), '#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = -f ] && f=$2; shift; done\nsleep 0.2\necho key > "$f"\n', { mode: 0o755 });
+  const r = bootIn({ usr, after: `echo "=== keys"; ls ${ctx.tree}/etc/dropbear
+echo "=== status"; node ${BUNDLE} status --root ${ctx.tree} --json` });
+  assert.is(r.s.rc.trim(), '0', r.stdout + r.stderr);
+  assert.equal(lines(r.s.keys), ['dropbear_ecdsa_host_key', 'dropbear_ed25519_host_key'], 'the keys, bound over /etc/dropbear');
+  const steps = JSON.parse(r.s.status).lastBoot.steps as { id: string; phase: string; atMs: number; ms: number; status: string }[];
+  const at = (id: string) => steps.find((x) => x.id === id);
+  const keys = at('identity:/etc/dropbear');
+  const machineId = at('identity:/etc/machine-id');
+  const local = steps.filter((x) => x.phase === 'rwtab' || x.phase === 'volatile');
+  const localFrom = Math.min(...local.map((x) => x.atMs));
+  const localUntil = Math.max(...local.map((x) => x.atMs + x.ms));
+  assert.ok(keys && machineId && local.length > 0 && keys.status === 'ok', JSON.stringify(steps));
+  assert.ok(keys.atMs <= localFrom, `keys from ${keys.atMs} ms, local steps from ${localFrom} ms (until 2026-12 after them)`);
+  assert.ok(machineId.atMs >= localUntil - 0.1, `machine id at ${machineId.atMs} ms, local steps until ${localUntil} ms`);
+  for (const id of ['identity:/etc/dropbear:bind', 'identity:/etc/machine-id:bind']) assert.ok((at(id)?.atMs ?? -1) >= localUntil - 0.1, `${id} after the local steps`);
+  for (const id of ['identity:/etc/dropbear', 'identity:/etc/machine-id']) assert.is(steps.filter((x) => x.id === id).length, 1, `${id} made once`);
 });
 
 t('every boot re-makes the scratch: a file written after boot 1 is gone after boot 2, garbage over the partition is survived', () => {

@@ -126,13 +126,14 @@ export const identityKind: PlaceKind<'identity'> = {
   undo: () => [], // nothing on the root: the bind is gone with the next boot
 };
 
-// The steps that make the items, for a boot that makes them beside its
-// local steps (plan.identityAfter 'scratch'): those that start programs
-// (the key makers) first, so that they run while the boot stage goes on
-// with the local steps; the rest is roroot's own writes.
-export function identityMakes(steps: Step[]): StepOf<'identity'>[] {
-  const makes = steps.filter((s): s is StepOf<'identity'> => s.kind === 'identity');
-  return [...makes.filter((s) => s.argv.length > 0), ...makes.filter((s) => s.argv.length === 0)];
+// The items made by programs (the SSH host key makers), for a boot that
+// starts them beside its local steps (plan.identityAfter 'scratch'): they
+// run in their own processes while the boot stage goes on. roroot's own
+// writes (machine id, random seed) wait for the local steps: their read of
+// /dev/random, which blocks until the kernel's generator is seeded, would
+// hold up the local steps and the NFS mounts with them.
+export function identityMakers(steps: Step[]): StepOf<'identity'>[] {
+  return steps.filter((s): s is StepOf<'identity'> => s.kind === 'identity' && s.argv.length > 0);
 }
 
 export function identityPlaces(): Of<'identity'>[] {

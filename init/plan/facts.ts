@@ -41,6 +41,12 @@ export interface BlockDevice {
   claimed: string | null; // why an O_EXCL open failed (EBUSY), null: free
 }
 
+// ext4's error count of the filesystem mounted at / (sys/root-errors.ts).
+export interface RootErrors {
+  device: string; // /dev/vda1
+  count: number;
+}
+
 export interface Facts {
   root: string; // this machine's path of the system's /: "/" on a router
   mounts: Mount[];
@@ -52,6 +58,7 @@ export interface Facts {
   reverseName: string | null; // what addresses[0] resolves to, if anything
   modules: ModulesFact | null; // the running kernel's modules.dep; null: not probed
   overlay: boolean | null; // the kernel has overlayfs or a module for it; null: not probed
+  rootErrors: RootErrors | null; // what ext4 has recorded against the root; null: not ext4, or not known
   problems: string[]; // what the probe could not find out (blkid timed out): warnings of the plan
 }
 

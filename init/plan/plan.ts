@@ -62,7 +62,7 @@ export function planBoot(config: Config, facts: Facts): Plan {
   addPlaces(plan, places, ['persistent'], env);
   markNetworkLane(plan.steps);
   plan.identityAfter = identityAfter(plan.steps);
-  plan.networkAfter = networkAfter(plan.steps);
+  plan.networkAfter = networkAfter(plan.steps, facts, s.rwMount);
   return plan;
 }
 
@@ -82,24 +82,27 @@ const placed = (s: Step): string[] =>
   s.kind === 'symlink' ? [s.path] : s.kind === 'bind' || s.kind === 'mount' || s.kind === 'nfs' ? [s.target] : s.kind === 'bind-batch' ? s.members.map((m) => m.target) : [];
 
 // The network lane waits for the scratch only when one of its steps (or
-// their fallbacks) uses a place a local step puts in place: in the QEMU
-// guest REMOTE's mount, the stage's longest step, started after the
+// their fallbacks) uses a place a local step puts in place, or one that
+// resolves onto the scratch (through a link the root has already): in the
+// QEMU guest REMOTE's mount, the stage's longest step, started after the
 // scratch's mkfs and mount (0.4 s) until 2026-12, and on a router the
 // server's round trips and the disk's writes overlap.
-function networkAfter(steps: Step[]): Plan['networkAfter'] {
-  const local = steps.filter((s) => !s.lane).flatMap(placed);
+function networkAfter(steps: Step[], facts: Facts, scratch: string): Plan['networkAfter'] {
+  const local = [scratch, ...steps.filter((s) => !s.lane).flatMap(placed)];
   const deep = (s: Step): Step[] => [s, ...(s.fallback ?? []).flatMap(deep)];
   const uses = (s: Step): string[] => [...placed(s), ...(s.kind === 'umount' ? [s.target] : []), ...(s.kind === 'symlink' && s.ensure ? [s.ensure.within] : [])];
   const lane = steps.filter((s) => s.lane === 'network').flatMap(deep).flatMap(uses);
-  return lane.some((p) => local.some((q) => isUnder(p, q))) ? 'scratch' : 'plan';
+  const seen = lane.flatMap((p) => [p, facts.paths[p]?.where ?? p]);
+  return seen.some((p) => local.some((q) => isUnder(p, q))) ? 'scratch' : 'plan';
 }
 
 // The identity stands on the state and on its own paths. When the network
 // lane mounts neither (a local state; REMOTE's links elsewhere) it is made
 // while NFS mounts: in the QEMU guest REMOTE's mount took 4.4 s of an 8.9 s
-// boot stage, and the identity ~1 s after it. With no state to mount its
-// store is the scratch, mounted first: its keys are made while the local
-// steps copy and bind (natively ~15 ms of dropbearkey, on another core).
+// boot stage, and the identity ~1 s after it. With no state to mount (none,
+// or mounted already) its store is there once the scratch is: its keys are
+// made while the local steps copy and bind (~15 ms of dropbearkey natively,
+// on another core).
 function identityAfter(steps: Step[]): Plan['identityAfter'] {
   const onIdentity = (p: string) => IDENTITY.some((item) => isUnder(p, item.path) || isUnder(item.path, p));
   if (steps.some((s) => s.lane === 'network' && (s.phase === 'state' || placed(s).some(onIdentity)))) return 'network';
@@ -156,6 +159,10 @@ function planReadWrite(config: Config, facts: Facts, plan: Plan) {
 function planRootCheck(facts: Facts, plan: Plan, reason: string) {
   const root = mountAt(facts, '/');
   if (root && !root.options.includes('ro')) plan.warnings.push(`/ is mounted read-write although ${reason}: a power cut can damage it (is "ro" on the kernel command line and in /etc/fstab?)`);
+  // No fsck of the root at boot (fstab pass 0, init/flash/layout.ts), so
+  // what ext4 found wrong with it is said at every boot instead.
+  const e = facts.rootErrors;
+  if (e && e.count > 0) plan.warnings.push(`/: ext4 has recorded ${e.count} error${e.count > 1 ? 's' : ''} on ${e.device}: check it with e2fsck -f from a maintenance boot (nothing checks the read-only root at boot)`);
 }
 
 // The 1997 design's answer to a read-only /etc/mtab, kept by every distro

@@ -119,14 +119,16 @@ export interface Plan {
   warnings: string[]; // what makes this boot less than configured: each one is a degraded reason
   // What the identity waits for: its items are made once their store is
   // mounted, and bound over their places after the local steps at the
-  // earliest. 'scratch': no step mounts the state, so the store is mounted
-  // with the scratch and the items are made beside the local steps;
-  // 'local': a local state partition; 'network': the network lane too,
-  // which mounts the state or puts something on an identity path.
+  // earliest. 'scratch': no step mounts the state (there is none, or it is
+  // mounted already), so the store is there once the scratch is, and the
+  // keys are made beside the local steps; 'local': a local state
+  // partition; 'network': the network lane too, which mounts the state or
+  // puts something on an identity path.
   identityAfter: 'scratch' | 'local' | 'network';
   // When the network lane starts: 'plan', at once, before the scratch is
-  // made, when it stands on nothing the local steps put in place; else
-  // 'scratch', once the scratch is mounted (CLIENTSTATE's enrolment mounts
-  // on it, a persistent link may lie under a volatile one).
+  // made; 'scratch', once the scratch is mounted, when a step of the lane
+  // uses a place a local step puts there or one that lies on the scratch
+  // (CLIENTSTATE's enrolment mounts on it; a persistent link under a
+  // volatile one).
   networkAfter: 'plan' | 'scratch';
 }

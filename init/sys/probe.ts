@@ -8,6 +8,7 @@ import { nameInHosts, wantsNameFromAddress } from '../plan/hostname';
 import { wantedDevices, wantedPaths } from '../plan/wanted';
 import { probeBlockDevices } from './block-devices';
 import { parseMountinfo } from './mountinfo';
+import { probeRootErrors } from './root-errors';
 import { hostPath, lstatPathInRoot, resolveInRoot, resolveLenient } from './root-path';
 
 // Asks the machine what the planner needs for this config: mounts, the
@@ -32,7 +33,8 @@ export async function probe(root: string, config: Config, extraPaths: string[] =
     wantsNameFromAddress(kernelHostname, etcHostname) && addresses[0] && !nameInHosts(config.etcHosts, addresses[0])
       ? await reverseLookup(root, addresses[0])
       : null;
-  const facts: Facts = { root, mounts: readMounts(root), blockDevices: [], paths, kernelHostname, etcHostname, addresses, reverseName, modules: null, overlay: null, problems: [] };
+  const mounts = readMounts(root);
+  const facts: Facts = { root, mounts, blockDevices: [], paths, kernelHostname, etcHostname, addresses, reverseName, modules: null, overlay: null, rootErrors: probeRootErrors(root, mounts), problems: [] };
   facts.blockDevices = await blockDevices(root, wantedDevices(config), facts.problems);
   // Only the devices the config names are opened: an O_EXCL open of every
   // disk would spin up an idle CD drive for nothing.
@@ -44,7 +46,7 @@ export async function probe(root: string, config: Config, extraPaths: string[] =
 // Only the mounts and these paths: what install, uninstall and status ask
 // of the places (no device, no network).
 export function localFacts(root: string, paths: string[]): Facts {
-  return { root, mounts: readMounts(root), blockDevices: [], paths: Object.fromEntries(paths.map((p) => [p, pathFact(root, p)])), kernelHostname: '', etcHostname: null, addresses: [], reverseName: null, modules: null, overlay: null, problems: [] };
+  return { root, mounts: readMounts(root), blockDevices: [], paths: Object.fromEntries(paths.map((p) => [p, pathFact(root, p)])), kernelHostname: '', etcHostname: null, addresses: [], reverseName: null, modules: null, overlay: null, rootErrors: null, problems: [] };
 }
 
 // Every block device, and the names the config gives some of them by path

@@ -51,6 +51,7 @@ export function facts(over: Partial<Facts> = {}): Facts {
     reverseName: null,
     modules: null,
     overlay: null,
+    rootErrors: null,
     problems: [],
     ...over,
   };

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { describe } from '../../init/plan/describe';
 import { planBoot } from '../../init/plan/plan';
 import type { Plan, Step } from '../../init/plan/steps';
-import { config, dir, disk, facts, file, flat, link, mount } from './fixtures';
+import { config, dir, disk, facts, file, flat, link, missing, mount } from './fixtures';
 
 const t = suite('plan/plan');
 const commands = (steps: Step[]) => flat(steps).map(describe);
@@ -195,12 +195,26 @@ t('the identity waits for the network lane only when it mounts the state or puts
   assert.is(after('STATE_LABEL=roroot-other'), 'scratch', 'a state label no partition has: nothing mounts a state');
 });
 
+t('errors ext4 recorded on the root are a warning at every boot: nothing checks the read-only root', () => {
+  const warned = (count: number) => planBoot(config({ '/etc/roroot.conf': 'VOLATILE=/tmp' }), facts({ rootErrors: { device: '/dev/vda1', count } })).warnings.filter((w) => w.startsWith('/: '));
+  assert.equal(warned(2), ['/: ext4 has recorded 2 errors on /dev/vda1: check it with e2fsck -f from a maintenance boot (nothing checks the read-only root at boot)']);
+  assert.equal(warned(0), []);
+});
+
 t('the network lane starts before the scratch unless it stands on something the local steps make', () => {
   const after = (conf: string) => planBoot(config({ '/etc/roroot.conf': conf }), facts({ kernelHostname: 'r1' })).networkAfter;
   assert.is(after('VOLATILE=/tmp\nREMOTE=s:/e\nPERSISTENT=/p'), 'plan', 'REMOTE and its links on the root: at once');
   assert.is(after('VOLATILE=/tmp\nCLIENTSTATE=s:/c\nSTATE_LABEL='), 'scratch', 'the enrolment mounts the parent export on the scratch');
   assert.is(after('VOLATILE=/tmp\nREMOTE=s:/e\nPERSISTENT=/tmp/kept'), 'scratch', 'a link inside a volatile place');
   assert.is(after('VOLATILE=/tmp'), 'plan', 'no network lane: nothing waits');
+  // A link the root has already (no step makes it) into the scratch: the
+  // persistent link under it lands on the scratch.
+  const underLink = planBoot(
+    config({ '/etc/roroot.conf': 'VOLATILE=/tmp\nREMOTE=s:/e\nPERSISTENT=/var/cache/x/kept' }),
+    facts({ kernelHostname: 'r1', paths: { ...facts().paths, '/var/cache/x/kept': { ...missing, where: '/var/lib/roroot/volatile/var/cache/x/kept' } } }),
+  );
+  assert.ok(underLink.steps.some((s) => s.lane === 'network' && s.kind === 'symlink'), 'the persistent link is planned');
+  assert.is(underLink.networkAfter, 'scratch', 'a persistent link through a link into the scratch');
 });
 
 t('every step that runs a command carries its argv, and describe() is that argv', () => {

@@ -43,7 +43,8 @@ export class Router {
   // in the same namespace. Sections: boot, rc, mounts (system paths), and
   // whatever `after` prints under "=== name" lines. `inside CMD` runs CMD
   // chrooted in the tree; kernel log lines go to DIR/kmsg.
-  boot(opts: { cmdline?: string; readOnlyRoot?: boolean; after?: string; before?: string; env?: string } = {}): ShellResult & { s: Record<string, string> } {
+  // `usr`: a directory laid over the tree's /usr (usrMountSh).
+  boot(opts: { cmdline?: string; readOnlyRoot?: boolean; after?: string; before?: string; env?: string; usr?: string } = {}): ShellResult & { s: Record<string, string> } {
     const { tree, dir } = this;
     const ro = opts.readOnlyRoot === false ? '' : `mount --bind ${tree} ${tree}; mount -o remount,bind,ro ${tree}`;
     const r = inNamespace(`
@@ -51,7 +52,7 @@ ${LISTING_SH}
 : > ${dir}/kmsg
 ${opts.before ?? ''}
 ${ro}
-${usrMountSh(tree)}
+${usrMountSh(tree, opts.usr)}
 inside() { chroot ${tree} /bin/sh -c "$1"; }
 echo "=== boot"
 rc=0; ${opts.env ?? ''} node ${BUNDLE} boot --root ${tree} --cmdline '${opts.cmdline ?? 'ro quiet'}' --kmsg ${dir}/kmsg --no-background || rc=$?

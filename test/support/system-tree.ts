@@ -73,8 +73,11 @@ export function buildTree(root: string, opts: TreeOptions) {
   dir('var/lib/nfs/sm', 0o700, [0, 0]);
 }
 
-// Shell that makes the tree runnable with chroot: the host's /usr, read-only.
-export function usrMountSh(root: string): string {
+// Shell that makes the tree runnable with chroot: the host's /usr, read-only;
+// `extra`: a directory laid over it (an overlay with lower layers only,
+// itself read-only), for programs a test gives the tree and the host has not.
+export function usrMountSh(root: string, extra?: string): string {
+  if (extra) return `mount -t overlay overlay -o lowerdir=${extra}:/usr ${root}/usr`;
   return `mount --bind /usr ${root}/usr; mount -o remount,bind,ro ${root}/usr`;
 }
 
