@@ -90,15 +90,15 @@ export function sfdiskScript(layout: Layout): string {
 
 export function fstabFor(board: Board, layout: Layout): string {
   // No fsck of the root at boot (pass 0): roroot writes it only in a
-  // read-write window, whose changes ext4's journal carries and the
-  // kernel's mount replays after a cut (the power-cut harness finds no
-  // root needing repair), and e2fsck at boot is itself a writer outside
-  // any window: tried 2026-12-02 in the initramfs, its e2fsck -p wrote two
-  // blocks of the clean root at every boot (the harness's write log) and
-  // the A/B upgrade's trial ended on the old slot. Until then pass 1, and
-  // systemd-fsck-root's check after the boot stage took 1.75 s of a TCG
-  // boot. A shared root could not be checked anyway (e2fsck cannot open a
-  // read-only device).
+  // read-write window, whose metadata ext4's journal carries and the
+  // kernel's mount replays after a cut, and e2fsck at boot is itself a
+  // writer outside any window (what ext4 records as errors is said at
+  // every boot instead: sys/root-errors.ts). Tried 2026-12-02 in the
+  // initramfs: its e2fsck -p wrote two blocks of the clean root at every
+  // boot (the power-cut harness's write log), and the A/B upgrade's trial
+  // ended on the old slot. Until then pass 1, and systemd-fsck-root's
+  // check after the boot stage took 1.75 s of a TCG boot. A shared root
+  // could not be checked anyway (e2fsck cannot open a read-only device).
   // Two slots: the root is the slot GRUB booted, named by root= on the
   // kernel command line; the same image lands in either slot.
   const lines =
