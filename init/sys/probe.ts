@@ -3,7 +3,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import type { Config } from '../config/config';
 import { CONFIG_FILES } from '../config/config';
 import { matchSpec } from '../plan/devices';
-import type { BlockDevice, Facts, PathFact, PathKind } from '../plan/facts';
+import { mountAt, type BlockDevice, type Facts, type PathFact, type PathKind } from '../plan/facts';
 import { nameInHosts, wantsNameFromAddress } from '../plan/hostname';
 import { wantedDevices, wantedPaths } from '../plan/wanted';
 import { probeBlockDevices } from './block-devices';
@@ -33,8 +33,8 @@ export async function probe(root: string, config: Config, extraPaths: string[] =
     wantsNameFromAddress(kernelHostname, etcHostname) && addresses[0] && !nameInHosts(config.etcHosts, addresses[0])
       ? await reverseLookup(root, addresses[0])
       : null;
-  const mounts = readMounts(root);
-  const facts: Facts = { root, mounts, blockDevices: [], paths, kernelHostname, etcHostname, addresses, reverseName, modules: null, overlay: null, rootErrors: probeRootErrors(root, mounts), problems: [] };
+  const facts: Facts = { root, mounts: readMounts(root), blockDevices: [], paths, kernelHostname, etcHostname, addresses, reverseName, modules: null, overlay: null, rootErrors: null, problems: [] };
+  facts.rootErrors = probeRootErrors(root, mountAt(facts, '/'));
   facts.blockDevices = await blockDevices(root, wantedDevices(config), facts.problems);
   // Only the devices the config names are opened: an O_EXCL open of every
   // disk would spin up an idle CD drive for nothing.

@@ -10,9 +10,8 @@ import { hostPath } from './root-path';
 // the root outside any window), so the boot stage says it instead, at
 // every boot until someone checks the root. The sysfs name is the block
 // device's, found from the mount's major:minor (/dev/root in mountinfo
-// names nothing).
-export function probeRootErrors(root: string, mounts: Mount[]): RootErrors | null {
-  const m = mounts.find((x) => x.target === '/');
+// names nothing). `m`: the mount / is now (mountAt: the last one there).
+export function probeRootErrors(root: string, m: Mount | undefined): RootErrors | null {
   if (!m || m.fstype !== 'ext4') return null;
   try {
     const name = basename(realpathSync(hostPath(root, `/sys/dev/block/${m.device}`)));
