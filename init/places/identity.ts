@@ -1,6 +1,7 @@
 import { RECORD_DIR } from '../config/own-paths';
 import { isUnder } from '../config/system-path';
 import { mountArgv, TIMEOUT_SEC } from '../plan/argv';
+import { batchBinds } from '../plan/bind-batch';
 import { hostOf, isMounted, mountAt } from '../plan/facts';
 import type { Step, StepOf } from '../plan/steps';
 import { emptyPlan, type Of, type PlaceCheck, type PlaceEnv, type PlaceKind } from './types';
@@ -60,6 +61,8 @@ export const identityKind: PlaceKind<'identity'> = {
     const f = env.facts;
     const where = store(env);
     const items = places.map((p) => IDENTITY.find((i) => i.path === p.path)).filter((i): i is IdentityItem => !!i && applies(env, i));
+    const makes: Step[] = [];
+    const binds: Step[] = [];
     if (items.length > 0 && !where.lasting) out.warnings.push(`identity: no persistent state, so the identity changes at every boot: ${[...new Set(items.map((i) => i.what))].join(', ')} made anew for this one`);
     for (const item of items) {
       const fact = f.paths[item.path];
@@ -74,40 +77,41 @@ export const identityKind: PlaceKind<'identity'> = {
       if (mountAt(f, target)) continue; // bound already (boot run twice)
       const copy = where.base + item.path;
       const id = `identity:${item.path}`;
-      out.steps.push(
-        {
-          id,
-          phase: 'identity',
-          kind: 'identity',
-          item: item.make,
-          is: item.is,
-          copy,
-          seed: item.make === 'ssh-keys' ? hostOf(f, item.path) : null,
-          within: where.mount,
-          argv: keygen(env, item, copy),
-          fatal: false,
-          why: `${item.what}, kept on ${where.lasting ? 'the persistent state' : 'the scratch (no state)'}`,
-        },
-        {
-          id: `${id}:bind`,
-          phase: 'identity',
-          kind: 'bind',
-          target,
-          replicate: null,
-          mountPoint: fact?.resolved ? null : item.is,
-          root: f.root,
-          rel: target,
-          within: where.mount,
-          base: where.base,
-          store: null,
-          argv: mountArgv({ bind: true, source: copy, target: hostOf(f, target) }),
-          timeoutSec: TIMEOUT_SEC.mount,
-          fatal: false,
-          needs: id,
-          why: item.what,
-        },
-      );
+      makes.push({
+        id,
+        phase: 'identity',
+        kind: 'identity',
+        item: item.make,
+        is: item.is,
+        copy,
+        seed: item.make === 'ssh-keys' ? hostOf(f, item.path) : null,
+        within: where.mount,
+        argv: keygen(env, item, copy),
+        fatal: false,
+        why: `${item.what}, kept on ${where.lasting ? 'the persistent state' : 'the scratch (no state)'}`,
+      });
+      binds.push({
+        id: `${id}:bind`,
+        phase: 'identity',
+        kind: 'bind',
+        target,
+        replicate: null,
+        mountPoint: fact?.resolved ? null : item.is,
+        root: f.root,
+        rel: target,
+        within: where.mount,
+        base: where.base,
+        store: null,
+        argv: mountArgv({ bind: true, source: copy, target: hostOf(f, target) }),
+        timeoutSec: TIMEOUT_SEC.mount,
+        fatal: false,
+        needs: id,
+        why: item.what,
+      });
     }
+    // Every item made, then their binds in one mount, its fstab on the
+    // scratch (plan/bind-batch.ts).
+    out.steps.push(...makes, ...batchBinds(binds, `${hostOf(f, s.rwMount)}/${RECORD_DIR}/identity-binds.fstab`));
     return out;
   },
   check: (places, env) =>

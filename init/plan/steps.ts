@@ -58,9 +58,11 @@ export type Step = StepBase &
     // directories and symlinks are copied, on one filesystem, and files only
     // root can read stay off a shared server.
     | (BindBody & Command)
-    // Several rwtab binds mounted by one `mount -a -T FILE` (util-linux reads
-    // FILE as an fstab): each member's replicate first, then one mount for all
-    // members whose replicate worked. `fstab` holds one line per member.
+    // Several binds of one phase (rwtab's, the identity's) mounted by one
+    // `mount -a -T FILE` (util-linux reads FILE as an fstab): the members
+    // whose `needs` succeeded, each one's replicate and mount point first,
+    // then one mount for all members whose replicate worked. FILE holds one
+    // line per member.
     | ({ kind: 'bind-batch'; file: string; members: Bind[] } & Command)
     // `path` becomes a symlink to `target` (already right: nothing to do).
     // ensure: first create the target directory `rel` under the mount

@@ -76,17 +76,33 @@ async function runOne(step: Step, ctx: ExecContext, performers: Performers, out:
   const record = (id: string, phase: Phase, kind: StepKind, cmd: string, status: Status, ms: number, error?: string, from = atMs) =>
     out.results.push({ id, phase, kind, command: cmd, status, atMs: from, ms, ...(error ? { error } : {}), ...(fallbackFor ? { fallbackFor } : {}) });
 
-  if (step.needs) {
-    const needed = [...earlier, ...out.results].filter((r) => r.id === step.needs).pop();
-    if (!needed || (needed.status !== 'ok' && needed.status !== 'already')) {
-      ctx.log.info(`${step.phase}: ${command}: skipped, ${step.needs} did not succeed`);
-      record(step.id, step.phase, step.kind, command, 'skipped', 0);
-      return true;
-    }
+  // `needs`: the last result of that id, in this round or an earlier one.
+  const unmet = (s: Step) => {
+    if (!s.needs) return false;
+    const needed = [...earlier, ...out.results].filter((r) => r.id === s.needs).pop();
+    return !needed || (needed.status !== 'ok' && needed.status !== 'already');
+  };
+  const skip = (s: Step) => {
+    const said = describe(s);
+    ctx.log.info(`${s.phase}: ${said}: skipped, ${s.needs} did not succeed`);
+    record(s.id, s.phase, s.kind, said, 'skipped', 0);
+  };
+  if (unmet(step)) {
+    skip(step);
+    return true;
+  }
+  // A batch's members each have their own `needs` (the identity's binds
+  // need their items made): the batch mounts the others.
+  let run = step;
+  if (step.kind === 'bind-batch') {
+    const members = step.members.filter((m) => !unmet(m));
+    for (const m of step.members) if (!members.includes(m)) skip(m);
+    if (members.length === 0) return true;
+    run = { ...step, members };
   }
   const start = process.hrtime.bigint();
   try {
-    const outcome = await (performers[step.kind] as Performer<StepKind>)(step as never, ctx);
+    const outcome = await (performers[run.kind] as Performer<StepKind>)(run as never, ctx);
     const ms = since(start);
     if (typeof outcome === 'object') {
       // A batch: each member on its own line and in the record, its time

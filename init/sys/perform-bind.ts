@@ -26,25 +26,29 @@ function replicate(step: Bind, ctx: ExecContext) {
   copyTree(original, copy, depth, step.store ? { ...step.store, dev: lstatSync(original).dev } : null);
 }
 
+// A target the root lacks, on the scratch: made as what is bound onto it.
+function makeMountPoint(step: Bind) {
+  const target = step.argv[step.argv.length - 1];
+  if (!step.mountPoint || existsSync(target)) return;
+  const source = step.argv[step.argv.length - 2];
+  if (step.mountPoint === 'dir' || (step.mountPoint === 'auto' && lstatSync(source).isDirectory())) mkdirSync(target, { recursive: true, mode: 0o755 });
+  else {
+    mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+    closeSync(openSync(target, 'a', 0o600));
+  }
+}
+
 export async function performBind(step: Bind, ctx: ExecContext): Promise<Outcome> {
   if (ctx.mounted.has(step.target)) return 'already';
   replicate(step, ctx);
-  const target = step.argv[step.argv.length - 1];
-  if (step.mountPoint && !existsSync(target)) {
-    const source = step.argv[step.argv.length - 2];
-    if (step.mountPoint === 'dir' || (step.mountPoint === 'auto' && lstatSync(source).isDirectory())) mkdirSync(target, { recursive: true, mode: 0o755 });
-    else {
-      mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-      closeSync(openSync(target, 'a', 0o600));
-    }
-  }
+  makeMountPoint(step);
   await runChecked(step.argv[0], step.argv.slice(1), { timeoutSec: step.timeoutSec });
   ctx.mounted.add(step.target);
   return 'ok';
 }
 
-// Each member's copy, then one `mount -a -T FILE` for the members whose
-// copy worked; which of them are mounted afterwards is read from the
+// Each member's copy and mount point, then one `mount -a -T FILE` for the
+// members whose copy worked; which of them are mounted afterwards is read from the
 // kernel, and mount's own line ("mount: TARGET: REASON.") says why not.
 export async function performBindBatch(step: StepOf<'bind-batch'>, ctx: ExecContext): Promise<Outcome> {
   const members: Extract<Outcome, object>['members'] = [];
@@ -54,6 +58,7 @@ export async function performBindBatch(step: StepOf<'bind-batch'>, ctx: ExecCont
     else {
       try {
         replicate(m, ctx);
+        makeMountPoint(m);
         copied.push(m);
       } catch (err) {
         members.push({ step: m, status: 'failed', error: errorText(err) });

@@ -21,26 +21,37 @@ const paths = {
 const plan = (withState: boolean, over = {}) =>
   KINDS.identity.plan(identityPlaces(), { config: c, facts: facts({ paths: { ...paths, ...over }, mounts: [...facts().mounts, mount(RW, '254:2', 'ext4'), ...(withState ? [mount(STATE, '254:3', 'ext4')] : [])] }) });
 
-t('with a state: each item made there if missing, then bound over its place before init', () => {
+t('with a state: each item made there if missing, then all bound over their places in one mount before init', () => {
   const p = plan(true);
   assert.equal(p.warnings, []);
   assert.equal(p.steps.map(describe), [
     `machine-id > ${STATE}/etc/machine-id (if missing)`,
-    `mount -n --bind ${STATE}/etc/machine-id /etc/machine-id`,
     `dropbearkey -t ed25519 -f ${STATE}/etc/dropbear/dropbear_ed25519_host_key & dropbearkey -t ecdsa -f ${STATE}/etc/dropbear/dropbear_ecdsa_host_key & wait`,
-    `mount -n --bind ${STATE}/etc/dropbear /etc/dropbear`,
     `random-seed > ${STATE}/var/lib/systemd/random-seed (if missing)`,
+    `mount -n -a -T ${RW}/.roroot/identity-binds.fstab`,
+  ]);
+  const batch = p.steps[3];
+  assert.ok(batch.kind === 'bind-batch');
+  assert.equal(batch.members.map(describe), [
+    `mount -n --bind ${STATE}/etc/machine-id /etc/machine-id`,
+    `mount -n --bind ${STATE}/etc/dropbear /etc/dropbear`,
     `mount -n --bind ${STATE}/var/lib/systemd/random-seed ${RW}/var/lib/systemd/random-seed`,
   ]);
-  const seed = p.steps[5];
-  assert.ok(seed.kind === 'bind' && seed.mountPoint === 'file', 'the random seed does not exist yet on the scratch: its mount point is made');
-  assert.ok(p.steps.filter((s) => s.kind === 'bind').every((s) => s.needs === `${s.id.replace(/:bind$/, '')}`));
+  assert.ok(batch.members[2].mountPoint === 'file', 'the random seed does not exist yet on the scratch: its mount point is made');
+  assert.ok(batch.members.every((s) => s.needs === `${s.id.replace(/:bind$/, '')}`), 'each bind needs its own item made');
+});
+
+t('one item alone is bound by its own mount', () => {
+  const p = plan(true, { '/usr/sbin/dropbear': missing, '/var/lib/systemd': missing });
+  assert.equal(p.steps.map(describe), [`machine-id > ${STATE}/etc/machine-id (if missing)`, `mount -n --bind ${STATE}/etc/machine-id /etc/machine-id`]);
 });
 
 t('without a state: made on the scratch for this boot, and that is a degraded reason', () => {
   const p = plan(false);
   assert.equal(p.warnings, ['identity: no persistent state, so the identity changes at every boot: the machine id, the SSH host keys, the random seed made anew for this one']);
-  assert.match(describe(p.steps[1]), new RegExp(`^mount -n --bind ${RW}/\\.roroot/identity/etc/machine-id /etc/machine-id$`));
+  const batch = p.steps[3];
+  assert.ok(batch.kind === 'bind-batch');
+  assert.match(describe(batch.members[0]), new RegExp(`^mount -n --bind ${RW}/\\.roroot/identity/etc/machine-id /etc/machine-id$`));
 });
 
 t('an image without /etc/machine-id cannot have one bound: said, not made up', () => {

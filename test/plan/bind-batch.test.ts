@@ -25,10 +25,14 @@ const bind = (target: string, extra: Partial<Bind> = {}): Bind => ({
 });
 const shape = (steps: Step[]) => steps.map((s) => (s.kind === 'bind-batch' ? s.members.map((m) => m.target) : s.kind === 'bind' ? s.target : s.id));
 
-t('consecutive rwtab binds go together; a nested target, a needs or another phase starts a new batch', () => {
+t('consecutive binds of one phase go together; a nested target, a member needing another, or another phase starts a new batch', () => {
   const steps = [bind('/tmp'), bind('/var/log'), bind('/var/tmp'), bind('/var/log/audit'), bind('/x', { phase: 'state-files' }), bind('/y')];
   assert.equal(shape(batchBinds(steps, FILE)), [['/tmp', '/var/log', '/var/tmp'], '/var/log/audit', '/x', '/y'], '/var/log/audit must see /var/log bound first; the state binds are not batched: their fstab would land on the state');
-  assert.equal(shape(batchBinds([bind('/a'), bind('/b', { needs: 'scratch.mount' })], FILE)), ['/a', '/b']);
+  assert.equal(shape(batchBinds([bind('/a'), bind('/b', { needs: 'rwtab:/a' })], FILE)), ['/a', '/b'], 'a member that needs another waits for its result');
+  assert.equal(shape(batchBinds([bind('/a', { needs: 'scratch.mount' }), bind('/b', { needs: 'scratch.mount' })], FILE)), [['/a', '/b']], 'what a member needs before the batch, the executor checks member by member');
+  const identity = (target: string) => bind(target, { id: `identity:${target}:bind`, phase: 'identity', replicate: null, needs: `identity:${target}` });
+  assert.equal(shape(batchBinds([bind('/a'), identity('/etc/machine-id'), identity('/etc/dropbear')], FILE)), ['/a', ['/etc/machine-id', '/etc/dropbear']]);
+  assert.equal(shape(batchBinds([bind('/a'), bind('/b', { fallback: [] })], FILE)), ['/a', '/b'], 'a bind with a fallback runs alone');
   const [batch] = batchBinds([bind('/a'), bind('/b')], FILE);
   assert.ok(batch.kind === 'bind-batch');
   assert.equal(batch.argv, ['mount', '-n', '-a', '-T', FILE]);

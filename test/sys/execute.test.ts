@@ -68,14 +68,27 @@ t('fallbackWhen: the fallback only for the error it names; otherwise an NFS moun
   assert.match(down.lines[0], /timed out after 1 s, continuing, retrying in the background/);
 });
 
+const member = (id: string, extra: Partial<Step> = {}) => ({ ...mount(id), kind: 'bind', phase: 'rwtab', replicate: 'empty', rel: `/${id}`, root: '/', within: '/rw', base: '/rw', store: null, ...extra }) as unknown as Extract<Step, { kind: 'bind' }>;
+const batchOf = (members: Extract<Step, { kind: 'bind' }>[]) => ({ id: 'batch', phase: 'rwtab', kind: 'bind-batch', file: '/rw/binds.fstab', members, argv: ['mount', '-n', '-a', '-T', '/rw/binds.fstab'], timeoutSec: 1, fatal: false, why: '' }) as Step;
+
 t('a batch: each member recorded and said on its own, then the one mount', async () => {
-  const member = (id: string) => ({ ...mount(id), kind: 'bind', phase: 'rwtab', replicate: 'empty', rel: `/${id}`, root: '/', within: '/rw', base: '/rw', store: null }) as unknown as Extract<Step, { kind: 'bind' }>;
   const x = setup({ m2: 'mount point does not exist' });
-  const batch = { id: 'batch', phase: 'rwtab', kind: 'bind-batch', file: '/rw/binds.fstab', members: [member('m1'), member('m2')], argv: ['mount', '-n', '-a', '-T', '/rw/binds.fstab'], timeoutSec: 1, fatal: false, why: '' } as Step;
-  const out = await x.run([batch]);
+  const out = await x.run([batchOf([member('m1'), member('m2')])]);
   assert.equal(out.results.map((r) => `${r.id}:${r.status}`), ['m1:ok', 'm2:failed']);
   assert.match(x.lines.join('\n'), /rwtab: empty \/m2; mount -n m2 \/m2: mount point does not exist, continuing/);
   assert.match(x.lines.join('\n'), /rwtab: mount -n -a -T \/rw\/binds.fstab: 2 binds in one mount/);
+});
+
+t('a batch member whose need failed is skipped and said so; the others are mounted; with none left, nothing runs', async () => {
+  const x = setup({ 'make:b': 'dropbearkey: exit 1' });
+  const out = await x.run([mount('make:a'), mount('make:b'), batchOf([member('a', { needs: 'make:a' }), member('b', { needs: 'make:b' })])]);
+  assert.equal(out.results.map((r) => `${r.id}:${r.status}`), ['make:a:ok', 'make:b:failed', 'b:skipped', 'a:ok']);
+  assert.match(x.lines.join('\n'), /mount -n b \/b: skipped, make:b did not succeed/);
+  assert.match(x.lines.join('\n'), /rwtab: mount -n -a -T \/rw\/binds.fstab: 1 binds in one mount/);
+  const y = setup({ 'make:a': 'x' });
+  const none = await y.run([mount('make:a'), batchOf([member('a', { needs: 'make:a' })])]);
+  assert.equal(y.ran, ['make:a'], 'no mount -a for nothing');
+  assert.equal(none.results.map((r) => `${r.id}:${r.status}`), ['make:a:failed', 'a:skipped']);
 });
 
 t.run();
