@@ -82,20 +82,22 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     // a converted system: a bind of the master copy made while / is still
     // read-only would stay read-only) and the scratch; then the local steps
     // and the NFS mounts side by side. The NFS mounts start before the
-    // scratch when they stand on nothing the local steps make
-    // (plan.networkAfter; CLIENTSTATE's enrolment mounts on the scratch).
+    // scratch when they stand on nothing the local steps make, after them
+    // when they stand on what those put in place (plan.networkAfter;
+    // CLIENTSTATE's enrolment mounts on the scratch).
     const rest = plan.steps.filter((s) => s.phase !== 'pseudo');
     const first = (s: Step) => s.phase === 'root' || s.phase === 'scratch';
     const network = rest.filter((s) => !first(s) && s.lane === 'network');
     let networkRun = plan.active && plan.networkAfter === 'plan' ? execute(network, ctx, PERFORMERS, exec.results) : null;
     merge(exec, await execute(rest.filter(first), ctx, PERFORMERS));
     if (!exec.fatal) {
-      networkRun ??= execute(network, ctx, PERFORMERS, exec.results);
+      if (plan.networkAfter !== 'local') networkRun ??= execute(network, ctx, PERFORMERS, exec.results);
       // The identity waits only for what it stands on (plan.identityAfter):
       // with its store mounted already, its keys are made beside the local
       // steps, and everything is bound after them.
       const making = execute(plan.active && plan.identityAfter === 'scratch' ? identityMakers(planIdentity(round, ctx).steps) : [], ctx, PERFORMERS);
       merge(exec, await execute(rest.filter((s) => !first(s) && !s.lane), ctx, PERFORMERS, exec.results));
+      networkRun ??= execute(network, ctx, PERFORMERS, exec.results);
       merge(exec, await making);
       const bindFirst = !exec.fatal && plan.active && plan.identityAfter !== 'network';
       if (bindFirst) await bindIdentity(round, ctx, exec, plan);

@@ -122,6 +122,20 @@ echo "=== status"; node ${BUNDLE} status --root ${ctx.tree} --json` });
   for (const id of ['identity:/etc/dropbear', 'identity:/etc/machine-id']) assert.is(steps.filter((x) => x.id === id).length, 1, `${id} made once`);
 });
 
+t('a persistent link under an rwtab bind: the network lane starts after the local steps (until 2026-12 it raced the bind)', () => {
+  // No NFS server in the test's network namespace: the mount fails at once,
+  // and when it started is what is asserted.
+  buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nRW_LABEL=\nVOLATILE=/tmp\nREMOTE=127.0.0.1:/e\nPERSISTENT=/var/lib/nfs/kept\n`, rwtab: RWTAB });
+  const r = bootIn({ after: `echo "=== status"; node ${BUNDLE} status --root ${ctx.tree} --json` });
+  assert.is(r.s.rc.trim(), '0', r.stdout + r.stderr);
+  const steps = JSON.parse(r.s.status).lastBoot.steps as { id: string; phase: string; atMs: number; ms: number }[];
+  const remote = steps.find((x) => x.id === 'remote.nfs');
+  const local = steps.filter((x) => x.phase === 'rwtab' || x.phase === 'volatile');
+  assert.ok(remote && local.length > 0, JSON.stringify(steps));
+  const localUntil = Math.max(...local.map((x) => x.atMs + x.ms));
+  assert.ok(remote.atMs >= localUntil - 0.1, `REMOTE from ${remote.atMs} ms, the local steps until ${localUntil} ms`);
+});
+
 t('every boot re-makes the scratch: a file written after boot 1 is gone after boot 2, garbage over the partition is survived', () => {
   buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nRW_LABEL=\nVOLATILE="/tmp /var/log"\n` });
   const first = bootIn({ after: `inside 'echo leftover > /tmp/leftover; echo more >> /var/log/syslog; sync'` });

@@ -81,19 +81,26 @@ function markNetworkLane(steps: Step[]) {
 const placed = (s: Step): string[] =>
   s.kind === 'symlink' ? [s.path] : s.kind === 'bind' || s.kind === 'mount' || s.kind === 'nfs' ? [s.target] : s.kind === 'bind-batch' ? s.members.map((m) => m.target) : [];
 
-// The network lane waits for the scratch only when one of its steps (or
-// their fallbacks) uses a place a local step puts in place, or one that
-// resolves onto the scratch (through a link the root has already): in the
-// QEMU guest REMOTE's mount, the stage's longest step, started after the
-// scratch's mkfs and mount (0.4 s) until 2026-12, and on a router the
-// server's round trips and the disk's writes overlap.
+// When the network lane may start. At once ('plan') unless one of its
+// steps (or their fallbacks) uses a path under what a local step puts in
+// place, a volatile link or an rwtab bind: then after the local steps
+// ('local'; until 2026-12 it only waited for the scratch, and a persistent
+// link under an rwtab bind raced the bind: made on the read-only root, it
+// failed with EROFS, or landed in the bind). Or under the scratch itself,
+// as CLIENTSTATE's enrolment mount is, or through a link the root has
+// already: after the scratch ('scratch'). In the QEMU guest REMOTE's mount,
+// the stage's longest step, started after the scratch's mkfs and mount
+// (0.4 s) until 2026-12; on a router the server's round trips and the
+// disk's writes overlap.
 function networkAfter(steps: Step[], facts: Facts, scratch: string): Plan['networkAfter'] {
-  const local = [scratch, ...steps.filter((s) => !s.lane).flatMap(placed)];
+  const first = (s: Step) => s.phase === 'pseudo' || s.phase === 'root' || s.phase === 'scratch';
+  const local = steps.filter((s) => !s.lane && !first(s)).flatMap(placed);
   const deep = (s: Step): Step[] => [s, ...(s.fallback ?? []).flatMap(deep)];
   const uses = (s: Step): string[] => [...placed(s), ...(s.kind === 'umount' ? [s.target] : []), ...(s.kind === 'symlink' && s.ensure ? [s.ensure.within] : [])];
   const lane = steps.filter((s) => s.lane === 'network').flatMap(deep).flatMap(uses);
   const seen = lane.flatMap((p) => [p, facts.paths[p]?.where ?? p]);
-  return seen.some((p) => local.some((q) => isUnder(p, q))) ? 'scratch' : 'plan';
+  if (seen.some((p) => local.some((q) => isUnder(p, q)))) return 'local';
+  return seen.some((p) => isUnder(p, scratch)) ? 'scratch' : 'plan';
 }
 
 // The identity stands on the state and on its own paths. When the network

@@ -129,8 +129,9 @@ export interface Plan {
   identityAfter: 'scratch' | 'local' | 'network';
   // When the network lane starts: 'plan', at once, before the scratch is
   // made; 'scratch', once the scratch is mounted, when a step of the lane
-  // uses a place a local step puts there or one that lies on the scratch
-  // (CLIENTSTATE's enrolment mounts on it; a persistent link under a
-  // volatile one).
-  networkAfter: 'plan' | 'scratch';
+  // uses a path on it (CLIENTSTATE's enrolment mounts on it; a persistent
+  // link through a link the root has into it); 'local', after the local
+  // steps, when it uses a path under what one of them puts in place (a
+  // persistent link under a volatile link or an rwtab bind).
+  networkAfter: 'plan' | 'scratch' | 'local';
 }

@@ -205,7 +205,7 @@ t('the network lane starts before the scratch unless it stands on something the 
   const after = (conf: string) => planBoot(config({ '/etc/roroot.conf': conf }), facts({ kernelHostname: 'r1' })).networkAfter;
   assert.is(after('VOLATILE=/tmp\nREMOTE=s:/e\nPERSISTENT=/p'), 'plan', 'REMOTE and its links on the root: at once');
   assert.is(after('VOLATILE=/tmp\nCLIENTSTATE=s:/c\nSTATE_LABEL='), 'scratch', 'the enrolment mounts the parent export on the scratch');
-  assert.is(after('VOLATILE=/tmp\nREMOTE=s:/e\nPERSISTENT=/tmp/kept'), 'scratch', 'a link inside a volatile place');
+  assert.is(after('VOLATILE=/tmp\nREMOTE=s:/e\nPERSISTENT=/tmp/kept'), 'local', 'a link inside a volatile place: after the step that makes its directory');
   assert.is(after('VOLATILE=/tmp'), 'plan', 'no network lane: nothing waits');
   // A link the root has already (no step makes it) into the scratch: the
   // persistent link under it lands on the scratch.
@@ -215,6 +215,11 @@ t('the network lane starts before the scratch unless it stands on something the 
   );
   assert.ok(underLink.steps.some((s) => s.lane === 'network' && s.kind === 'symlink'), 'the persistent link is planned');
   assert.is(underLink.networkAfter, 'scratch', 'a persistent link through a link into the scratch');
+  // Under an rwtab bind: until 2026-12 the lane waited only for the
+  // scratch, and the link raced the bind.
+  const underBind = planBoot(config({ '/etc/roroot.conf': 'VOLATILE=/tmp\nREMOTE=s:/e\nPERSISTENT=/var/lib/nfs/kept', '/etc/rwtab': 'files /var/lib/nfs\n' }), facts({ kernelHostname: 'r1', paths: { ...facts().paths, '/var/lib/nfs': dir('/var/lib/nfs') } }));
+  assert.ok(underBind.steps.some((s) => s.phase === 'rwtab'), 'the rwtab bind is planned');
+  assert.is(underBind.networkAfter, 'local', 'a persistent link under an rwtab bind: after the bind');
 });
 
 t('every step that runs a command carries its argv, and describe() is that argv', () => {
