@@ -66,9 +66,14 @@ export function isMounted(facts: Facts, target: string): boolean {
   return facts.mounts.some((m) => m.target === target);
 }
 
-// The top mount at target, if any.
+// The top mount at target, if any: the last one mounted there, which hides
+// any under it (a read-only bind over a read-write root, say).
+export function topMount(mounts: Mount[], target: string): Mount | undefined {
+  return mounts.filter((m) => m.target === target).pop();
+}
+
 export function mountAt(facts: Facts, target: string): Mount | undefined {
-  return facts.mounts.filter((m) => m.target === target).pop();
+  return topMount(facts.mounts, target);
 }
 
 // A system path as this machine sees it: under --root, resolved inside the

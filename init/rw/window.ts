@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import type { Mount } from '../plan/facts';
+import { topMount, type Mount } from '../plan/facts';
 import { formatMs, type Logger } from '../sys/log';
 import { majorMinor, readMounts } from '../sys/probe';
 import { hostPath } from '../sys/root-path';
@@ -27,7 +27,7 @@ const CLOSE_FIRST_WAIT_MS = 100;
 
 export async function withRootWritable<T>(opts: WindowOptions, body: () => Promise<T>): Promise<{ value: T; window: WindowRecord }> {
   const { root, log, label } = opts;
-  const rootMount = readMounts(root).find((m) => m.target === '/');
+  const rootMount = topMount(readMounts(root), '/');
   if (!rootMount) throw new CommandError('', `no mount for / under ${root}: cannot open a read-write window`);
   const target = hostPath(root, '/');
   const started = new Date();
@@ -91,7 +91,7 @@ async function close(target: string, rootMount: Mount, opts: WindowOptions) {
 }
 
 function stillWritable(root: string): boolean {
-  const m = readMounts(root).find((x) => x.target === '/');
+  const m = topMount(readMounts(root), '/');
   return !!m && !m.options.includes('ro');
 }
 

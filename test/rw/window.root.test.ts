@@ -121,6 +121,24 @@ echo "=== touched"; rc=0; touch $M/etc/x 2>&1 || rc=$?; echo "rc=$rc"
   assert.match(s.touched, /Read-only file system[^]*rc=1/);
 });
 
+t('roroot rw: a read-only bind over a read-write mount of /: the window is for the top one, which hides the other (until 2026-12 the first was read, and the command ran without a window and hit EROFS)', () => {
+  const r = onRouter(`
+mount -o remount,rw $M; mount --bind $M $M; mount -o remount,bind,ro $M
+boot > /dev/null
+top() { findmnt -n -o OPTIONS $M | tail -n 1 | cut -d, -f1; }
+echo "=== before"; touch $M/etc/x 2>&1 || echo refused
+echo "=== rw"; rc=0; rw -- sh -c "echo tuned > $M/etc/motd" || rc=$?; echo "rc=$rc $(top)"
+echo "=== after"; cat $M/etc/motd; touch $M/etc/x 2>&1 || echo refused
+`);
+  const s = r.s;
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(s.before, /refused/);
+  assert.match(s.rw, /rw-window: rw: sh -c echo tuned/);
+  assert.match(s.rw, /rc=0 ro\n/);
+  assert.not.match(s.rw, /writable already/);
+  assert.match(s.after, /^tuned\n[^]*refused/);
+});
+
 t('roroot rw: what a package adds under a volatile place is kept in the master copy; runtime data is not', () => {
   const r = onRouter(`
 boot > /dev/null
