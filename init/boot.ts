@@ -81,10 +81,11 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     // What the rest stands on first: the root made writable (roroot off on
     // a converted system: a bind of the master copy made while / is still
     // read-only would stay read-only) and the scratch; then the local steps
-    // and the NFS mounts side by side. The NFS mounts start before the
-    // scratch when they stand on nothing the local steps make, after them
-    // when they stand on what those put in place (plan.networkAfter;
-    // CLIENTSTATE's enrolment mounts on the scratch).
+    // and the NFS mounts side by side (plan.networkAfter): before the
+    // scratch when they stand on nothing the local steps make; after the
+    // scratch when they use a path on it (CLIENTSTATE's enrolment mounts
+    // there); after the local steps when they stand on what those put in
+    // place (a persistent link under an rwtab bind).
     const rest = plan.steps.filter((s) => s.phase !== 'pseudo');
     const first = (s: Step) => s.phase === 'root' || s.phase === 'scratch';
     const network = rest.filter((s) => !first(s) && s.lane === 'network');

@@ -110,8 +110,11 @@ export const identityKind: PlaceKind<'identity'> = {
       });
     }
     // Every item made, then their binds in one mount, its fstab on the
-    // scratch (plan/bind-batch.ts).
-    out.steps.push(...makes, ...batchBinds(binds, `${hostOf(f, s.rwMount)}/${RECORD_DIR}/identity-binds.fstab`));
+    // scratch (plan/bind-batch.ts); one by one when no scratch is mounted
+    // (`roroot mount-persistent` by hand, roroot off): the fstab would land
+    // on the root, or on the master copy under the scratch's mount point.
+    const scratch = isMounted(f, s.rwMount);
+    out.steps.push(...makes, ...(scratch ? batchBinds(binds, `${hostOf(f, s.rwMount)}/${RECORD_DIR}/identity-binds.fstab`) : binds));
     return out;
   },
   check: (places, env) =>

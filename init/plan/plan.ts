@@ -83,7 +83,8 @@ const placed = (s: Step): string[] =>
 
 // When the network lane may start. At once ('plan') unless one of its
 // steps (or their fallbacks) uses a path under what a local step puts in
-// place, a volatile link or an rwtab bind: then after the local steps
+// place (a volatile link, an rwtab bind, an overlay, a local state
+// partition's mount): then after all the local steps
 // ('local'; until 2026-12 it only waited for the scratch, and a persistent
 // link under an rwtab bind raced the bind: made on the read-only root, it
 // failed with EROFS, or landed in the bind). Or under the scratch itself,

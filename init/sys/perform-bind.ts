@@ -66,8 +66,15 @@ export async function performBindBatch(step: StepOf<'bind-batch'>, ctx: ExecCont
     }
   }
   if (copied.length === 0) return { members };
-  mkdirSync(dirname(step.file), { recursive: true, mode: 0o755 });
-  writeFileSync(step.file, bindFstab(copied));
+  // A full or read-only scratch fails every member that was to be mounted,
+  // each on its own line and in the record (a throw would record the batch
+  // alone, and `roroot status` could not say which places are not bound).
+  try {
+    mkdirSync(dirname(step.file), { recursive: true, mode: 0o755 });
+    writeFileSync(step.file, bindFstab(copied));
+  } catch (err) {
+    return { members: [...members, ...copied.map((m) => ({ step: m, status: 'failed' as const, error: `${step.file}: ${errorText(err)}` }))] };
+  }
   const result = await runChecked(step.argv[0], step.argv.slice(1), { timeoutSec: step.timeoutSec }).catch((err: Error) => ({ stderr: err.message }));
   const said = new Map<string, string>();
   for (const line of result.stderr.split('\n')) {

@@ -132,7 +132,7 @@ function markdown(r: Results): string {
       '',
       "### The boot stage's steps in the guest",
       '',
-      "When each step started, in ms since the stage did, and how long it took: the network lane (NFS, and what waits for it) runs beside the local steps, from before the scratch's mkfs when it stands on nothing they make, and the identity beside the network lane when it stands on nothing that lane mounts. The first row is the stage's time when no step ran.",
+      "When each step started, in ms since the stage did, and how long it took: the network lane (NFS, and what waits for it) runs beside the local steps, from before the scratch's mkfs when it stands on nothing they make (after them when it stands on what they put in place), and the identity beside the network lane when it stands on nothing that lane mounts. The first row is the stage's time when no step ran.",
       '',
       '| Step | starts at | time |',
       '| --- | --- | --- |',

@@ -46,6 +46,12 @@ t('one item alone is bound by its own mount', () => {
   assert.equal(p.steps.map(describe), [`machine-id > ${STATE}/etc/machine-id (if missing)`, `mount -n --bind ${STATE}/etc/machine-id /etc/machine-id`]);
 });
 
+t('no scratch mounted (roroot mount-persistent by hand, roroot off): bound one by one, no fstab written where the scratch would be', () => {
+  const p = KINDS.identity.plan(identityPlaces(), { config: c, facts: facts({ paths, mounts: [...facts().mounts, mount(STATE, '254:3', 'ext4')] }) });
+  assert.ok(p.steps.length > 0 && p.steps.every((s) => s.kind !== 'bind-batch'), p.steps.map(describe).join('\n'));
+  assert.ok(p.steps.some((s) => s.kind === 'bind' && describe(s) === `mount -n --bind ${STATE}/etc/machine-id /etc/machine-id`));
+});
+
 t('without a state: made on the scratch for this boot, and that is a degraded reason', () => {
   const p = plan(false);
   assert.equal(p.warnings, ['identity: no persistent state, so the identity changes at every boot: the machine id, the SSH host keys, the random seed made anew for this one']);
