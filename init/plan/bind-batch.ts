@@ -13,11 +13,11 @@ import type { Bind, Step } from './steps';
 // by one bind-batch step: no member is fatal, has a fallback to run
 // instead, needs another member (the executor skips a member whose `needs`
 // failed before the batch), or lies under another's target (its copy must
-// see that bind first). rwtab's binds, and since 2026-12 the identity's (its four mount
-// processes were ~0.7 s of a TCG boot, one 0.3 s): the fstab is written on
-// the scratch, never on the state an identity bind comes from. The state
-// files list's binds still run one by one. `file`: where the fstab goes,
-// as this machine sees it.
+// see that bind first). rwtab's binds, and since 2026-12 the identity's
+// (its four mount processes were ~0.7 s of a TCG boot, one 0.3 s): the
+// fstab is written on the scratch, never on the state an identity bind
+// comes from. The state files list's binds still run one by one. `file`:
+// where the fstab goes, as this machine sees it.
 const BATCHED_PHASES: ReadonlySet<Step['phase']> = new Set(['rwtab', 'identity']);
 
 export function batchBinds(steps: Step[], file: string): Step[] {

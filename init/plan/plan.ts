@@ -84,10 +84,10 @@ const placed = (s: Step): string[] =>
 // When the network lane may start. At once ('plan') unless one of its
 // steps (or their fallbacks) uses a path under what a local step puts in
 // place (a volatile link, an rwtab bind, an overlay, a local state
-// partition's mount): then after all the local steps
-// ('local'; until 2026-12 it only waited for the scratch, and a persistent
-// link under an rwtab bind raced the bind: made on the read-only root, it
-// failed with EROFS, or landed in the bind). Or under the scratch itself,
+// partition's mount): then after all the local steps ('local'; until
+// 2026-12 it only waited for the scratch, and a persistent link under an
+// rwtab bind raced the bind: made on the read-only root, it failed with
+// EROFS, or landed in the bind). Or under the scratch itself,
 // as CLIENTSTATE's enrolment mount is, or through a link the root has
 // already: after the scratch ('scratch'). In the QEMU guest REMOTE's mount,
 // the stage's longest step, started after the scratch's mkfs and mount

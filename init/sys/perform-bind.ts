@@ -48,8 +48,9 @@ export async function performBind(step: Bind, ctx: ExecContext): Promise<Outcome
 }
 
 // Each member's copy and mount point, then one `mount -a -T FILE` for the
-// members whose copy worked; which of them are mounted afterwards is read from the
-// kernel, and mount's own line ("mount: TARGET: REASON.") says why not.
+// members whose copy worked; which of them are mounted afterwards is read
+// from the kernel, and mount's own line ("mount: TARGET: REASON.") says
+// why not.
 export async function performBindBatch(step: StepOf<'bind-batch'>, ctx: ExecContext): Promise<Outcome> {
   const members: Extract<Outcome, object>['members'] = [];
   const copied: Bind[] = [];
