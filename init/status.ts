@@ -3,7 +3,7 @@ import { parseStateList } from './config/state-list';
 import { checkAll, placesOf } from './places/place';
 import type { PlaceCheck } from './places/types';
 import { activation } from './plan/plan';
-import { mountAt, type Mount } from './plan/facts';
+import { mountAt, topMount, type Mount } from './plan/facts';
 import { readRecord, readWindows, type BootRecord, type WindowRecord } from './record';
 import { formatMs } from './sys/log';
 import { localFacts, readMounts } from './sys/probe';
@@ -45,9 +45,8 @@ export function collectStatus(root: string): Status {
   const config = readConfig(root, null);
   const s = config.settings;
   const mounts = readMounts(root);
-  const top = (target: string): Mount | undefined => mounts.filter((m) => m.target === target).pop();
   const store = (name: Store['name'], mount: string): Store => {
-    const m = top(mount);
+    const m = topMount(mounts, mount);
     let sizeBytes: number | null = null;
     let freeBytes: number | null = null;
     if (m) {
@@ -64,7 +63,7 @@ export function collectStatus(root: string): Status {
   const stores = [store('scratch', s.rwMount), store('state', s.stateMount)];
   if (s.remote) stores.push(store('remote', s.remoteMount));
 
-  const list = top(s.stateMount) ? readStateList(root, s.stateMount) : null;
+  const list = topMount(mounts, s.stateMount) ? readStateList(root, s.stateMount) : null;
   const entries = list && 'text' in list ? parseStateList(`${s.stateMount}/files`, list.text).entries : [];
   const stateFiles = entries.map((e) => ({ kind: 'state-file' as const, path: e.path, where: `${s.stateMount}/files:${e.line}` }));
   const facts = localFacts(root, [...wantedPaths(config), ...entries.map((e) => e.path)]);

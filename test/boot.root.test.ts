@@ -26,6 +26,15 @@ t.before.each(() => {
 t.after.each(() => router.close());
 
 const bootIn = (opts: Parameters<Router['boot']>[0]) => router.boot(opts);
+
+// The last boot's steps from `roroot status --json`, and when its local
+// steps (volatile links, rwtab binds) ran on the stage's clock.
+type StepSeen = { id: string; phase: string; atMs: number; ms: number; status: string };
+const lastBootSteps = (statusJson: string) => JSON.parse(statusJson).lastBoot.steps as StepSeen[];
+function localSpan(steps: StepSeen[]) {
+  const local = steps.filter((x) => x.phase === 'rwtab' || x.phase === 'volatile');
+  return { local, localFrom: Math.min(...local.map((x) => x.atMs)), localUntil: Math.max(...local.map((x) => x.atMs + x.ms)) };
+}
 const mountsOf = (s: Record<string, string>) => routerMounts(s).map((m) => m.slice(0, 3));
 
 t('scratch partition by PARTUUID: re-made, filled exactly from the master copy, volatile links and rwtab binds work, root stays read-only', () => {
@@ -108,13 +117,11 @@ t('no state: the SSH host keys are made beside the local steps, the rest of the 
 echo "=== status"; node ${BUNDLE} status --root ${ctx.tree} --json` });
   assert.is(r.s.rc.trim(), '0', r.stdout + r.stderr);
   assert.equal(lines(r.s.keys), ['dropbear_ecdsa_host_key', 'dropbear_ed25519_host_key'], 'the keys, bound over /etc/dropbear');
-  const steps = JSON.parse(r.s.status).lastBoot.steps as { id: string; phase: string; atMs: number; ms: number; status: string }[];
+  const steps = lastBootSteps(r.s.status);
   const at = (id: string) => steps.find((x) => x.id === id);
   const keys = at('identity:/etc/dropbear');
   const machineId = at('identity:/etc/machine-id');
-  const local = steps.filter((x) => x.phase === 'rwtab' || x.phase === 'volatile');
-  const localFrom = Math.min(...local.map((x) => x.atMs));
-  const localUntil = Math.max(...local.map((x) => x.atMs + x.ms));
+  const { local, localFrom, localUntil } = localSpan(steps);
   assert.ok(keys && machineId && local.length > 0 && keys.status === 'ok', JSON.stringify(steps));
   assert.ok(keys.atMs <= localFrom, `keys from ${keys.atMs} ms, local steps from ${localFrom} ms (until 2026-12 after them)`);
   assert.ok(machineId.atMs >= localUntil - 0.1, `machine id at ${machineId.atMs} ms, local steps until ${localUntil} ms`);
@@ -128,11 +135,10 @@ t('a persistent link under an rwtab bind: the network lane starts after the loca
   buildTree(ctx.tree, { conf: `RW_DEVICE=PARTUUID=${ctx.disk.partuuid(2)}\nRW_LABEL=\nVOLATILE=/tmp\nREMOTE=127.0.0.1:/e\nPERSISTENT=/var/lib/nfs/kept\n`, rwtab: RWTAB });
   const r = bootIn({ after: `echo "=== status"; node ${BUNDLE} status --root ${ctx.tree} --json` });
   assert.is(r.s.rc.trim(), '0', r.stdout + r.stderr);
-  const steps = JSON.parse(r.s.status).lastBoot.steps as { id: string; phase: string; atMs: number; ms: number }[];
+  const steps = lastBootSteps(r.s.status);
   const remote = steps.find((x) => x.id === 'remote.nfs');
-  const local = steps.filter((x) => x.phase === 'rwtab' || x.phase === 'volatile');
+  const { local, localUntil } = localSpan(steps);
   assert.ok(remote && local.length > 0, JSON.stringify(steps));
-  const localUntil = Math.max(...local.map((x) => x.atMs + x.ms));
   assert.ok(remote.atMs >= localUntil - 0.1, `REMOTE from ${remote.atMs} ms, the local steps until ${localUntil} ms`);
 });
 
