@@ -36,11 +36,12 @@ snapshot_usable() {
         if [ "$path" = v8 ]; then
             # Words the trampolines put on node's command line unquoted:
             # nothing a shell would expand (checked before it is split),
-            # and only --no-enable-FEATURE and --mcpu=generic.
+            # and only --no-enable-FEATURE, --mcpu=generic, --jitless and
+            # --no-expose-wasm.
             case $want in *[!a-z0-9=\ -]*) return 1 ;; esac
             for flag in $want; do
                 case $flag in
-                    --no-enable-?* | --mcpu=generic) ;;
+                    --no-enable-?* | --mcpu=generic | --jitless | --no-expose-wasm) ;;
                     *) return 1 ;;
                 esac
             done

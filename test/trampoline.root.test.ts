@@ -38,7 +38,7 @@ ${usrMountSh(tree)}
 mount -t proc proc ${tree}/proc; mount --bind ${dir}/cmdline ${tree}/proc/cmdline
 # A /dev of our own, so that the kernel log lines land in a file, not in
 # this machine's kernel log.
-mount -t tmpfs -o mode=0755 tmpfs ${tree}/dev; : > ${tree}/dev/kmsg
+mount -t tmpfs -o mode=0755 tmpfs ${tree}/dev; : > ${tree}/dev/kmsg; mknod -m 666 ${tree}/dev/null c 1 3
 mount -t tmpfs -o mode=0755 tmpfs ${tree}/run
 ${env} chroot ${tree} /sbin-roroot/roroot-init single 2>&1
 echo "=== kmsg"; cat ${tree}/dev/kmsg
@@ -71,6 +71,9 @@ t('starts the boot stage from the startup snapshot while its stamp holds, also a
   assert.match(snap.stdout, /roroot: boot: roroot \S+, started from its startup snapshot\n/);
   assert.match(snap.stdout, /roroot: boot: done in/);
   assert.match(snap.stdout, /init pid-ok=yes args=single/);
+  // With the interpreter alone (--jitless), and nothing from node on the
+  // console (it warns when --jitless turns off --expose-wasm by itself).
+  assert.not.match(snap.stdout, /disabling flag/, snap.stdout);
   assert.match(snap.stdout, /=== run\nroroot-snapshot-started\n/, 'said in /run, for /usr/sbin/roroot');
   const stamp = readFileSync(join(tree, 'roroot.blob.node'), 'utf8');
   // An image's blob, built on qemu64 in emulation: no file tells whether
@@ -88,6 +91,29 @@ t('starts the boot stage from the startup snapshot while its stamp holds, also a
   const plain = trampoline('ro roroot.init=/fake-init', env);
   assert.not.match(plain.stdout, /startup snapshot/);
   assert.match(plain.stdout, /roroot: boot: done in/);
+});
+
+// A node that runs nothing (the NFS mount is not the test's: no address
+// is contacted) and waits a little; a module loader that notes its words
+// in the kernel log. The loader starts before node, beside it.
+t('the NFS client is loaded beside node when REMOTE or CLIENTSTATE is set (roroot.conf over Fedora\'s file), not otherwise', () => {
+  writeFileSync(join(tree, 'fake-node'), '#!/bin/sh\nsleep 0.3\n');
+  writeFileSync(join(tree, 'fake-modprobe'), '#!/bin/sh\necho "<6>modprobe $*" >> /dev/kmsg\n');
+  for (const f of ['fake-node', 'fake-modprobe']) chmodSync(join(tree, f), 0o755);
+  mkdirSync(join(tree, 'etc/sysconfig'), { recursive: true });
+  const loads = (roroot: string, fedora: string) => {
+    writeFileSync(join(tree, 'etc/roroot.conf'), roroot);
+    writeFileSync(join(tree, 'etc/sysconfig/readonly-root'), fedora);
+    const r = trampoline('ro roroot.init=/fake-init', 'RORORT_JS=/roroot.js RORORT_NODE=/fake-node RORORT_MODPROBE=/fake-modprobe');
+    assert.match(r.stdout, /init pid-ok=yes args=single/);
+    return /=== kmsg\n(.*\n)*<6>modprobe -q nfsv4\n/.test(r.stdout);
+  };
+  assert.ok(loads('REMOTE=10.0.2.100:/export\n', ''), 'REMOTE');
+  assert.ok(loads('  REMOTE="10.0.2.100:/export"\n', ''), 'REMOTE quoted, indented');
+  assert.ok(loads('', 'CLIENTSTATE=10.0.2.100:/clients\n'), "Fedora's CLIENTSTATE");
+  assert.not.ok(loads('CLIENTSTATE=""\n', 'CLIENTSTATE=10.0.2.100:/clients\n'), "roroot.conf's empty CLIENTSTATE over Fedora's");
+  assert.not.ok(loads('RW_LABEL=\nVOLATILE=/tmp\n#REMOTE=10.0.2.100:/export\n', ''), 'no NFS store');
+  assert.not.ok(loads('REMOTE=10.0.2.100:/export\nREMOTE=\n', ''), 'the last REMOTE wins');
 });
 
 t('a blob V8 refuses (another configuration, as another CPU makes it; node exits before anything ran): the boot stage once more from the plain bundle, said as a warning', () => {
