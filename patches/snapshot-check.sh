@@ -7,8 +7,9 @@
 # The stamp ("$blob.node", written by `roroot snapshot`) is one line per
 # file that makes the node that built the blob, the binary first (as it is
 # started), then its libnode: "PATH SIZE:MTIME"; "v8 FLAGS", the V8 flags
-# it was built with (the CPU features V8 may use, all turned off:
-# init/snapshot-build.ts says why), which it must run with; last the CPU:
+# it was built with (the CPU features V8 may use, all turned off, and the
+# interpreter alone: init/snapshot-build.ts says why), which it must run
+# with; last the CPU:
 # "cpu FLAGS" (built on this machine: its /proc/cpuinfo flags must be the
 # same) or "emulated qemu64" (an image's: V8 refuses it on a CPU with CET
 # shadow stacks, which no file shows, so it is used where it was seen to

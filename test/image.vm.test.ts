@@ -59,7 +59,7 @@ t('boots to login from its own MBR; read-only root, scratch re-made each boot, p
     assert.not.match(g.console, /not yet supported in user snapshots/);
     const command = (await g.sh('ls /run/roroot-snapshot-started && sh -x /usr/sbin/roroot --version 2>&1')).out;
     assert.match(command, /^\/run\/roroot-snapshot-started\n/);
-    assert.match(command, /^\+ exec \/usr\/bin\/node --no-enable-\S+( --no-enable-\S+)* --mcpu=generic --snapshot-blob \/usr\/lib\/roroot\/roroot\.blob -- --version\n\d+\.\d+\.\d+\S*\n/m);
+    assert.match(command, /^\+ exec \/usr\/bin\/node --no-enable-\S+( --no-enable-\S+)* --mcpu=generic --jitless --no-expose-wasm --snapshot-blob \/usr\/lib\/roroot\/roroot\.blob -- --version\n\d+\.\d+\.\d+\S*\n/m);
     assert.not.match(g.console, /IP-Config: no response/);
     // No fsck of the read-only root (fstab pass 0): until 2026-12
     // systemd-fsck-root checked it after the boot stage, 1.75 s of a boot.

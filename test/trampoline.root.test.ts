@@ -30,7 +30,9 @@ t.before.each(() => {
 });
 t.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
-function trampoline(cmdline: string, env: string) {
+// `devNull`: a /dev/null in it (the module loader's output goes there);
+// without, as a /dev before devtmpfs: nothing may need one.
+function trampoline(cmdline: string, env: string, devNull = false) {
   writeFileSync(join(dir, 'cmdline'), cmdline + '\n');
   return inNamespace(`
 mount --bind ${tree} ${tree}; mount -o remount,bind,ro ${tree}
@@ -38,7 +40,7 @@ ${usrMountSh(tree)}
 mount -t proc proc ${tree}/proc; mount --bind ${dir}/cmdline ${tree}/proc/cmdline
 # A /dev of our own, so that the kernel log lines land in a file, not in
 # this machine's kernel log.
-mount -t tmpfs -o mode=0755 tmpfs ${tree}/dev; : > ${tree}/dev/kmsg; mknod -m 666 ${tree}/dev/null c 1 3
+mount -t tmpfs -o mode=0755 tmpfs ${tree}/dev; : > ${tree}/dev/kmsg${devNull ? `; mknod -m 666 ${tree}/dev/null c 1 3` : ''}
 mount -t tmpfs -o mode=0755 tmpfs ${tree}/run
 ${env} chroot ${tree} /sbin-roroot/roroot-init single 2>&1
 echo "=== kmsg"; cat ${tree}/dev/kmsg
@@ -94,26 +96,34 @@ t('starts the boot stage from the startup snapshot while its stamp holds, also a
 });
 
 // A node that runs nothing (the NFS mount is not the test's: no address
-// is contacted) and waits a little; a module loader that notes its words
-// in the kernel log. The loader starts before node, beside it.
-t('the NFS client is loaded beside node when REMOTE or CLIENTSTATE is set (roroot.conf over Fedora\'s file), not otherwise', () => {
-  writeFileSync(join(tree, 'fake-node'), '#!/bin/sh\nsleep 0.3\n');
-  writeFileSync(join(tree, 'fake-modprobe'), '#!/bin/sh\necho "<6>modprobe $*" >> /dev/kmsg\n');
+// is contacted); a module loader that notes its words in the kernel log,
+// and whether node had started while it ran (it waits up to 2 s for that;
+// node waits up to 1 s for it to finish, so that it is in the log).
+t('the NFS client is loaded beside node when REMOTE, or CLIENTSTATE without STATE_LABEL, is set (roroot.conf over Fedora\'s file), not otherwise', () => {
+  writeFileSync(join(tree, 'fake-node'), '#!/bin/sh\n: > /run/node-started\ni=0; until [ -e /run/modprobe-done ] || [ $i -ge 50 ]; do i=$((i + 1)); sleep 0.02; done\n');
+  writeFileSync(
+    join(tree, 'fake-modprobe'),
+    '#!/bin/sh\ni=0; until [ -e /run/node-started ] || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.02; done\n[ -e /run/node-started ] && b=beside || b=before\necho "<6>modprobe $* ($b node)" >> /dev/kmsg; : > /run/modprobe-done\n',
+  );
   for (const f of ['fake-node', 'fake-modprobe']) chmodSync(join(tree, f), 0o755);
   mkdirSync(join(tree, 'etc/sysconfig'), { recursive: true });
-  const loads = (roroot: string, fedora: string) => {
+  const loads = (roroot: string, fedora: string, devNull = true) => {
     writeFileSync(join(tree, 'etc/roroot.conf'), roroot);
     writeFileSync(join(tree, 'etc/sysconfig/readonly-root'), fedora);
-    const r = trampoline('ro roroot.init=/fake-init', 'RORORT_JS=/roroot.js RORORT_NODE=/fake-node RORORT_MODPROBE=/fake-modprobe');
-    assert.match(r.stdout, /init pid-ok=yes args=single/);
-    return /=== kmsg\n(.*\n)*<6>modprobe -q nfsv4\n/.test(r.stdout);
+    const r = trampoline('ro roroot.init=/fake-init', 'RORORT_JS=/roroot.js RORORT_NODE=/fake-node RORORT_MODPROBE=/fake-modprobe', devNull);
+    assert.match(r.stdout, /^init pid-ok=yes args=single\n/, r.stdout);
+    const said = /=== kmsg\n(?:.*\n)*?<6>modprobe (.*)\n/.exec(r.stdout);
+    if (said) assert.is(said[1], '-q nfsv4 (beside node)');
+    return !!said;
   };
   assert.ok(loads('REMOTE=10.0.2.100:/export\n', ''), 'REMOTE');
-  assert.ok(loads('  REMOTE="10.0.2.100:/export"\n', ''), 'REMOTE quoted, indented');
-  assert.ok(loads('', 'CLIENTSTATE=10.0.2.100:/clients\n'), "Fedora's CLIENTSTATE");
-  assert.not.ok(loads('CLIENTSTATE=""\n', 'CLIENTSTATE=10.0.2.100:/clients\n'), "roroot.conf's empty CLIENTSTATE over Fedora's");
+  assert.ok(loads('  export REMOTE="10.0.2.100:/export" # the NAS\n', ''), 'REMOTE exported, quoted, commented');
+  assert.ok(loads('STATE_LABEL=\n', 'CLIENTSTATE=10.0.2.100:/clients\n'), "Fedora's CLIENTSTATE, no state partition to come first");
+  assert.not.ok(loads('', 'CLIENTSTATE=10.0.2.100:/clients\n'), 'CLIENTSTATE behind the STATE_LABEL partition');
+  assert.not.ok(loads('STATE_LABEL=\nCLIENTSTATE="" # none\n', 'CLIENTSTATE=10.0.2.100:/clients\n'), "roroot.conf's empty CLIENTSTATE over Fedora's");
   assert.not.ok(loads('RW_LABEL=\nVOLATILE=/tmp\n#REMOTE=10.0.2.100:/export\n', ''), 'no NFS store');
   assert.not.ok(loads('REMOTE=10.0.2.100:/export\nREMOTE=\n', ''), 'the last REMOTE wins');
+  assert.not.ok(loads('REMOTE=10.0.2.100:/export\n', '', false), 'no /dev/null yet: no head start, and nothing said (the init line comes first)');
 });
 
 t('a blob V8 refuses (another configuration, as another CPU makes it; node exits before anything ran): the boot stage once more from the plain bundle, said as a warning', () => {
