@@ -68,9 +68,10 @@ read_keys() {
 # to come first (an fstab line for the state still does). In the QEMU
 # guest the kernel spent ~1.5 s loading sunrpc, nfs and nfsv4 inside
 # REMOTE's mount, while node's start from a cold cache waits on the disk
-# for about as long; loaded here, REMOTE's mount took 1.7 s instead of
-# 3.3-3.8 s and the stage 3.55 s instead of ~5.0 s (2026-12-02; it starts
-# ~0.4 s later, the loader taking its share of node's start). nfsv4:
+# for about as long; loaded here, REMOTE's mount took 1.09 s instead of
+# 3.36 s and the stage 3.12 s instead of 4.66 s (make bench, 2026-12-02;
+# the stage starts ~1 s later, the loader taking its share of node's
+# start, and the login prompt came ~0.3 s earlier). nfsv4:
 # mount.nfs asks for version 4 first. A head start and no more: the mount
 # loads what is missing itself, so nothing waits for this, and a failure
 # here is the mount's to say. A boot with roroot off loads it for nothing.
