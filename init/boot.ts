@@ -6,8 +6,8 @@ import type { Facts } from './plan/facts';
 import type { ModulesFact } from './plan/modules-dep';
 import { IDENTITY, identityMakers, identityPlaces } from './places/identity';
 import { KINDS } from './places/place';
-import { activation, planBoot, planStateFiles } from './plan/plan';
-import type { Plan, Step } from './plan/steps';
+import { activation, isFirstStep, planBoot, planStateFiles } from './plan/plan';
+import type { Plan } from './plan/steps';
 import { writeRecord, type BootRecord, type Reason } from './record';
 import { performDepmod } from './rw/modules-dep';
 import { execute, uptimeMs, type ExecContext, type Execution, type Performers } from './sys/execute';
@@ -87,17 +87,16 @@ export async function boot(opts: BootOptions): Promise<{ ok: boolean; record: Bo
     // there); after the local steps when they stand on what those put in
     // place (a persistent link under an rwtab bind).
     const rest = plan.steps.filter((s) => s.phase !== 'pseudo');
-    const first = (s: Step) => s.phase === 'root' || s.phase === 'scratch';
-    const network = rest.filter((s) => !first(s) && s.lane === 'network');
+    const network = rest.filter((s) => !isFirstStep(s) && s.lane === 'network');
     let networkRun = plan.active && plan.networkAfter === 'plan' ? execute(network, ctx, PERFORMERS, exec.results) : null;
-    merge(exec, await execute(rest.filter(first), ctx, PERFORMERS));
+    merge(exec, await execute(rest.filter(isFirstStep), ctx, PERFORMERS));
     if (!exec.fatal) {
       if (plan.networkAfter !== 'local') networkRun ??= execute(network, ctx, PERFORMERS, exec.results);
       // The identity waits only for what it stands on (plan.identityAfter):
       // with its store mounted already, its keys are made beside the local
       // steps, and everything is bound after them.
       const making = execute(plan.active && plan.identityAfter === 'scratch' ? identityMakers(planIdentity(round, ctx).steps) : [], ctx, PERFORMERS);
-      merge(exec, await execute(rest.filter((s) => !first(s) && !s.lane), ctx, PERFORMERS, exec.results));
+      merge(exec, await execute(rest.filter((s) => !isFirstStep(s) && !s.lane), ctx, PERFORMERS, exec.results));
       networkRun ??= execute(network, ctx, PERFORMERS, exec.results);
       merge(exec, await making);
       const bindFirst = !exec.fatal && plan.active && plan.identityAfter !== 'network';

@@ -66,6 +66,10 @@ export function planBoot(config: Config, facts: Facts): Plan {
   return plan;
 }
 
+// What the other steps stand on, run before them (boot.ts): the root made
+// writable (roroot off on a converted system) and the scratch.
+export const isFirstStep = (s: Step) => s.phase === 'root' || s.phase === 'scratch';
+
 // NFS mounts, and the steps that need one, in the network lane.
 function markNetworkLane(steps: Step[]) {
   const network = new Set<string>();
@@ -94,8 +98,7 @@ const placed = (s: Step): string[] =>
 // (0.4 s) until 2026-12; on a router the server's round trips and the
 // disk's writes overlap.
 function networkAfter(steps: Step[], facts: Facts, scratch: string): Plan['networkAfter'] {
-  const first = (s: Step) => s.phase === 'pseudo' || s.phase === 'root' || s.phase === 'scratch';
-  const local = steps.filter((s) => !s.lane && !first(s)).flatMap(placed);
+  const local = steps.filter((s) => !s.lane && s.phase !== 'pseudo' && !isFirstStep(s)).flatMap(placed);
   const deep = (s: Step): Step[] => [s, ...(s.fallback ?? []).flatMap(deep)];
   const uses = (s: Step): string[] => [...placed(s), ...(s.kind === 'umount' ? [s.target] : []), ...(s.kind === 'symlink' && s.ensure ? [s.ensure.within] : [])];
   const lane = steps.filter((s) => s.lane === 'network').flatMap(deep).flatMap(uses);
