@@ -13,8 +13,8 @@ import { run } from './main';
 // The require a snapshot's entry is given warns "built-in module
 // node:child_process is not yet supported in user snapshots" each time it
 // loads a module node cannot snapshot, at run time too (sys/child.ts loads
-// child_process at the first spawn): on a router that was a warning on the
-// console at every boot. It is true and harmless there, so that one alone
+// child_process when a command needs it): on a router that was a warning on
+// the console at every boot. It is true and harmless there, so that one alone
 // is not said.
 startupSnapshot.setDeserializeMainFunction(() => {
   const emitWarning = process.emitWarning.bind(process) as (...a: unknown[]) => void;

@@ -1,5 +1,6 @@
 import { childProcess } from './child';
 import { commandLine } from '../plan/argv';
+import { processHandles, SpawnError, spawnOnHandles } from './process-handle';
 
 // Runs a command to completion and turns a failure into the message an
 // admin needs: the command line, then its own last stderr line, or how it
@@ -32,6 +33,37 @@ export interface RunOptions {
 export const DEFAULT_TIMEOUT_SEC = 60;
 
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const handles = processHandles();
+  // Input for stdin (sfdisk's script, from roroot flash) goes through
+  // node:child_process, whose streams write it; the boot stage gives none.
+  return handles && options.input === undefined ? runOnHandles(handles, command, args, options) : runChildProcess(command, args, options);
+}
+
+function runOnHandles(handles: NonNullable<ReturnType<typeof processHandles>>, command: string, args: string[], options: RunOptions): Promise<RunResult> {
+  const line = commandLine([command, ...args]);
+  const timeoutSec = options.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
+  return new Promise((resolve, reject) => {
+    const started = spawnOnHandles(handles, command, args, options.env ? { ...process.env, ...options.env } : process.env);
+    // As runChildProcess's: the stuck process is left to finish or die alone.
+    const timer = setTimeout(() => {
+      started.cancel();
+      reject(new CommandError(line, `timed out after ${timeoutSec} s`));
+    }, timeoutSec * 1000);
+    started.done.then(
+      (r) => {
+        clearTimeout(timer);
+        if (r.signal) reject(new CommandError(line, `killed by ${r.signal}`));
+        else resolve({ code: r.code, stdout: r.stdout, stderr: r.stderr });
+      },
+      (err: Error) => {
+        clearTimeout(timer);
+        reject(new CommandError(line, err instanceof SpawnError && err.code === 'ENOENT' ? `${command}: command not found` : `spawn ${command} ${err.message}`));
+      },
+    );
+  });
+}
+
+function runChildProcess(command: string, args: string[], options: RunOptions): Promise<RunResult> {
   const line = commandLine([command, ...args]);
   const timeoutSec = options.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
   return new Promise((resolve, reject) => {
