@@ -6,8 +6,9 @@
 // 180-270 ms in the QEMU guest under TCG, on the way to the scratch's mkfs;
 // its ChildProcess and three streams then cost another ~40 ms a command
 // there (a spawnSync of a command that does nothing: 70-94 ms through the
-// module, 40-47 ms on the binding; 2026-12-02). The boot stage runs every
-// command it spawns here.
+// module, 40-47 ms on the binding; 2026-12-02). run() (sys/spawn.ts)
+// starts its commands here: all of the boot stage's but its detached NFS
+// retry.
 //
 // process.binding is deprecated in its documentation only (DEP0111; node
 // 18 and 20 give the four bindings used here); where it or one of them is
