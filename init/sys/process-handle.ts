@@ -63,6 +63,11 @@ export function processHandles(): Bindings | null {
   return bindings;
 }
 
+export interface Started {
+  done: Promise<HandleRun>;
+  cancel: () => void;
+}
+
 export class SpawnError extends Error {
   constructor(readonly code: string) {
     super(code);
@@ -75,7 +80,7 @@ export class SpawnError extends Error {
 // the command has exited and both pipes are at their end, as
 // child_process's 'close' does; `cancel` kills it (SIGKILL) and stops
 // reading without waiting for its exit.
-export function spawnOnHandles(b: Bindings, command: string, args: string[], env: Record<string, string | undefined>): { done: Promise<HandleRun>; cancel: () => void } {
+export function spawnOnHandles(b: Bindings, command: string, args: string[], env: Record<string, string | undefined>): Started {
   const child = new b.Process();
   const pipes = [new b.Pipe(b.pipeSocket), new b.Pipe(b.pipeSocket), new b.Pipe(b.pipeSocket)];
   const output: Buffer[][] = [[], []];

@@ -1,6 +1,6 @@
 import { childProcess } from './child';
 import { commandLine } from '../plan/argv';
-import { processHandles, SpawnError, spawnOnHandles } from './process-handle';
+import { processHandles, SpawnError, spawnOnHandles, type HandleRun, type Started } from './process-handle';
 
 // Runs a command to completion and turns a failure into the message an
 // admin needs: the command line, then its own last stderr line, or how it
@@ -33,18 +33,17 @@ export interface RunOptions {
 export const DEFAULT_TIMEOUT_SEC = 60;
 
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const line = commandLine([command, ...args]);
+  const timeoutSec = options.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
+  const env = options.env ? { ...process.env, ...options.env } : process.env;
   const handles = processHandles();
   // Input for stdin (sfdisk's script, from roroot flash) goes through
   // node:child_process, whose streams write it; the boot stage gives none.
-  return handles && options.input === undefined ? runOnHandles(handles, command, args, options) : runChildProcess(command, args, options);
-}
-
-function runOnHandles(handles: NonNullable<ReturnType<typeof processHandles>>, command: string, args: string[], options: RunOptions): Promise<RunResult> {
-  const line = commandLine([command, ...args]);
-  const timeoutSec = options.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
+  const started = handles && options.input === undefined ? spawnOnHandles(handles, command, args, env) : spawnChildProcess(command, args, env, options.input ?? '');
   return new Promise((resolve, reject) => {
-    const started = spawnOnHandles(handles, command, args, options.env ? { ...process.env, ...options.env } : process.env);
-    // As runChildProcess's: the stuck process is left to finish or die alone.
+    // On timeout, do not wait for the child to exit: a mount(2) of an NFS
+    // server that does not answer can sit in the kernel uninterruptibly, and
+    // boot must go on. The stuck process is left to finish or die alone.
     const timer = setTimeout(() => {
       started.cancel();
       reject(new CommandError(line, `timed out after ${timeoutSec} s`));
@@ -55,50 +54,41 @@ function runOnHandles(handles: NonNullable<ReturnType<typeof processHandles>>, c
         if (r.signal) reject(new CommandError(line, `killed by ${r.signal}`));
         else resolve({ code: r.code, stdout: r.stdout, stderr: r.stderr });
       },
-      (err: Error) => {
+      (err: SpawnError) => {
         clearTimeout(timer);
-        reject(new CommandError(line, err instanceof SpawnError && err.code === 'ENOENT' ? `${command}: command not found` : `spawn ${command} ${err.message}`));
+        reject(new CommandError(line, err.code === 'ENOENT' ? `${command}: command not found` : `spawn ${command} ${err.code}`));
       },
     );
   });
 }
 
-function runChildProcess(command: string, args: string[], options: RunOptions): Promise<RunResult> {
-  const line = commandLine([command, ...args]);
-  const timeoutSec = options.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
-  return new Promise((resolve, reject) => {
-    // Pipes only: 'ignore' would open /dev/null, and early in boot, before
-    // /dev is mounted, there is none; every spawn then failed with ENOENT.
-    const child = childProcess().spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
-    child.stdin.on('error', () => {}); // EPIPE: a command that does not read its input is not a failure
-    child.stdin.end(options.input ?? '');
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // On timeout, do not wait for the child to exit: a mount(2) of an NFS
-    // server that does not answer can sit in the kernel uninterruptibly, and
-    // boot must go on. The stuck process is left to finish or die alone.
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-      child.stdout.destroy();
-      child.stderr.destroy();
-      child.unref();
-      reject(new CommandError(line, `timed out after ${timeoutSec} s`));
-    }, timeoutSec * 1000);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new CommandError(line, err.code === 'ENOENT' ? `${command}: command not found` : err.message));
-    });
+// The same on node:child_process: settles as spawnOnHandles does, and
+// `cancel` likewise kills the command and stops reading.
+function spawnChildProcess(command: string, args: string[], env: NodeJS.ProcessEnv, input: string): Started {
+  // Pipes only: 'ignore' would open /dev/null, and early in boot, before
+  // /dev is mounted, there is none; every spawn then failed with ENOENT.
+  const child = childProcess().spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  child.stdin.on('error', () => {}); // EPIPE: a command that does not read its input is not a failure
+  child.stdin.end(input);
+  let stdout = '';
+  let stderr = '';
+  let cancelled = false;
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<HandleRun>((resolve, reject) => {
+    child.on('error', (err: NodeJS.ErrnoException) => reject(new SpawnError(err.code ?? err.message)));
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (timedOut) return;
-      if (signal) reject(new CommandError(line, `killed by ${signal}`));
-      else resolve({ code: code ?? 0, stdout, stderr });
+      if (!cancelled) resolve({ code: code ?? 0, signal, stdout, stderr });
     });
   });
+  const cancel = () => {
+    cancelled = true;
+    child.kill('SIGKILL');
+    child.stdout.destroy();
+    child.stderr.destroy();
+    child.unref();
+  };
+  return { done, cancel };
 }
 
 // util-linux 2.38's mount follows every error with this line, which says
