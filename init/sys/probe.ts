@@ -1,4 +1,4 @@
-import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import type { Config } from '../config/config';
 import { CONFIG_FILES } from '../config/config';
@@ -9,7 +9,7 @@ import { wantedDevices, wantedPaths } from '../plan/wanted';
 import { probeBlockDevices } from './block-devices';
 import { parseMountinfo } from './mountinfo';
 import { probeRootErrors } from './root-errors';
-import { hostPath, lstatPathInRoot, resolveInRoot, resolveLenient } from './root-path';
+import { hostPath, lstatPathInRoot, resolveInRoot, resolveLenient, StatCache } from './root-path';
 
 // Asks the machine what the planner needs for this config: mounts, the
 // block devices and what holds them, the paths it names, the hostname and
@@ -25,7 +25,8 @@ export function readMounts(root: string) {
 
 export async function probe(root: string, config: Config, extraPaths: string[] = []): Promise<Facts> {
   const paths: Record<string, PathFact> = {};
-  for (const p of [...wantedPaths(config), ...extraPaths]) paths[p] = pathFact(root, p);
+  const cache = new StatCache();
+  for (const p of [...wantedPaths(config), ...extraPaths]) paths[p] = pathFact(root, p, cache);
   const kernelHostname = hostname();
   const etcHostname = readOptional(hostPath(root, CONFIG_FILES.hostname))?.trim().split(/\s+/)[0] || null;
   const addresses = globalIPv4();
@@ -46,7 +47,8 @@ export async function probe(root: string, config: Config, extraPaths: string[] =
 // Only the mounts and these paths: what install, uninstall and status ask
 // of the places (no device, no network).
 export function localFacts(root: string, paths: string[]): Facts {
-  return { root, mounts: readMounts(root), blockDevices: [], paths: Object.fromEntries(paths.map((p) => [p, pathFact(root, p)])), kernelHostname: '', etcHostname: null, addresses: [], reverseName: null, modules: null, overlay: null, rootErrors: null, problems: [] };
+  const cache = new StatCache();
+  return { root, mounts: readMounts(root), blockDevices: [], paths: Object.fromEntries(paths.map((p) => [p, pathFact(root, p, cache)])), kernelHostname: '', etcHostname: null, addresses: [], reverseName: null, modules: null, overlay: null, rootErrors: null, problems: [] };
 }
 
 // Every block device, and the names the config gives some of them by path
@@ -94,23 +96,24 @@ function kindOf(st: Stats): PathKind {
   return 'other';
 }
 
-export function pathFact(root: string, path: string): PathFact {
-  const host = lstatPathInRoot(root, path);
+// `cache`: shared by the paths of one probe.
+export function pathFact(root: string, path: string, cache = new StatCache()): PathFact {
+  const host = lstatPathInRoot(root, path, cache);
   let kind: PathKind = 'missing';
   let link: string | null = null;
-  if (host) {
+  const st = host ? cache.lstat(host) : null;
+  if (host && st) {
     try {
-      const st = lstatSync(host, { throwIfNoEntry: false });
-      if (st) kind = kindOf(st);
-      if (st?.isSymbolicLink()) link = readlinkSync(host);
+      if (st.isSymbolicLink()) link = readlinkSync(host);
+      kind = kindOf(st);
     } catch {
-      kind = 'missing';
+      kind = 'missing'; // gone between the lstat and the readlink
     }
   }
-  const resolved = kind === 'missing' ? null : resolveInRoot(root, path);
-  let follows: PathKind = 'missing';
-  if (resolved) follows = kindOf(lstatSync(hostPath(root, resolved)));
-  return { kind, follows, link, resolved, where: resolved ?? resolveLenient(root, path) ?? path };
+  const resolved = kind === 'missing' ? null : resolveInRoot(root, path, cache);
+  const target = resolved ? cache.lstat(hostPath(root, resolved)) : null;
+  const follows: PathKind = target ? kindOf(target) : 'missing';
+  return { kind, follows, link, resolved, where: resolved ?? resolveLenient(root, path, cache) ?? path };
 }
 
 // Whether mount -t overlay can work: the filesystem registered, or a module

@@ -26,7 +26,7 @@ t('with a state: each item made there if missing, then all bound over their plac
   assert.equal(p.warnings, []);
   assert.equal(p.steps.map(describe), [
     `machine-id > ${STATE}/etc/machine-id (if missing)`,
-    `dropbearkey -t ed25519 -f ${STATE}/etc/dropbear/dropbear_ed25519_host_key & dropbearkey -t ecdsa -f ${STATE}/etc/dropbear/dropbear_ecdsa_host_key & wait`,
+    `nice -n 19 dropbearkey -t ed25519 -f ${STATE}/etc/dropbear/dropbear_ed25519_host_key & nice -n 19 dropbearkey -t ecdsa -f ${STATE}/etc/dropbear/dropbear_ecdsa_host_key & wait`,
     `random-seed > ${STATE}/var/lib/systemd/random-seed (if missing)`,
     `mount -n -a -T ${RW}/.roroot/identity-binds.fstab`,
   ]);
@@ -58,6 +58,19 @@ t('without a state: made on the scratch for this boot, and that is a degraded re
   const batch = p.steps[3];
   assert.ok(batch.kind === 'bind-batch');
   assert.match(describe(batch.members[0]), new RegExp(`^mount -n --bind ${RW}/\\.roroot/identity/etc/machine-id /etc/machine-id$`));
+});
+
+t('the key makers run at the lowest CPU priority, inside the router root: they take the core the boot stage leaves', () => {
+  const makers = (root: string, over = {}) =>
+    KINDS.identity
+      .plan(identityPlaces(), { config: c, facts: facts({ root, paths: { ...paths, ...over }, mounts: [...facts().mounts, mount(STATE, '254:3', 'ext4')] }) })
+      .steps.flatMap((s) => (s.kind === 'identity' ? s.argv : []));
+  assert.equal(makers('/').map((argv) => argv.slice(0, 4)), [['nice', '-n', '19', 'dropbearkey'], ['nice', '-n', '19', 'dropbearkey']]);
+  assert.equal(makers('/mnt/router', { '/usr/sbin/sshd': file('/usr/sbin/sshd'), '/etc/ssh': dir('/etc/ssh') }).map((argv) => argv.slice(0, 6)), [
+    ['nice', '-n', '19', 'chroot', '/mnt/router', 'dropbearkey'],
+    ['nice', '-n', '19', 'chroot', '/mnt/router', 'dropbearkey'],
+    ['nice', '-n', '19', 'chroot', '/mnt/router', 'ssh-keygen'],
+  ]);
 });
 
 t('an image without /etc/machine-id cannot have one bound: said, not made up', () => {

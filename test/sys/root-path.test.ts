@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hostPath, lstatPathInRoot, resolveInRoot } from '../../init/sys/root-path';
+import { hostPath, lstatPathInRoot, resolveInRoot, resolveLenient, StatCache } from '../../init/sys/root-path';
 
 const t = suite('sys/root-path');
 let root: string;
@@ -39,6 +39,23 @@ t('lstat path: parent resolved, last component not followed', () => {
   assert.is(lstatPathInRoot(root, '/var/run'), join(root, 'var/run'));
   assert.is(lstatPathInRoot(root, '/var/run/lock'), join(root, 'run/lock'));
   assert.is(hostPath('/', '/etc'), '/etc');
+});
+
+t('one look at a tree: with one cache each path is asked once, and resolves as when asked alone', () => {
+  const cache = new StatCache();
+  for (const p of ['/var/run/lock/f', '/var/lock', '/var/escape', '/nope/deeper', '/dangling', '/loop1', '/var/run']) {
+    assert.is(resolveInRoot(root, p, cache), resolveInRoot(root, p), p);
+    assert.is(resolveLenient(root, p, cache), resolveLenient(root, p), p);
+    assert.is(lstatPathInRoot(root, p, cache), lstatPathInRoot(root, p), p);
+  }
+  // A probe's answers are what it saw: a change after it is the next probe's.
+  writeFileSync(join(root, 'nope'), '');
+  try {
+    assert.is(resolveInRoot(root, '/nope', cache), null, 'asked once: still missing for this look');
+    assert.is(resolveInRoot(root, '/nope', new StatCache()), '/nope', 'a new look sees it');
+  } finally {
+    rmSync(join(root, 'nope'));
+  }
 });
 
 t.run();
