@@ -1,5 +1,6 @@
 import { startupSnapshot } from 'node:v8';
 import { run } from './main';
+import { warmForBoot } from './snapshot-warm';
 
 // dist/roroot-snapshot.js, from which the router's node builds its V8
 // startup snapshot (`node --snapshot-blob roroot.blob --build-snapshot
@@ -23,3 +24,5 @@ startupSnapshot.setDeserializeMainFunction(() => {
   }) as typeof process.emitWarning;
   return run(process.argv.slice(1));
 });
+
+void warmForBoot();

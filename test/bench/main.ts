@@ -81,6 +81,13 @@ function installTree(tree: string) {
   copyFileSync(join(repo, 'patches/snapshot-check.sh'), join(tree, 'usr/lib/roroot/snapshot-check.sh'));
   copyFileSync(join(repo, 'pkg/debian/roroot.sh'), join(tree, 'usr/sbin/roroot'));
   chmodSync(join(tree, 'usr/sbin/roroot'), 0o755);
+  buildSnapshot(tree);
+}
+
+// Built again once a workload's config is in the tree: the package is
+// installed on a router that has its config, and the snapshot's build plans
+// that config's boot to compile it (init/snapshot-warm.ts).
+function buildSnapshot(tree: string) {
   execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-euc', `mount -t proc proc ${tree}/proc; chroot ${tree} /usr/sbin/roroot snapshot`], { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
 }
 
@@ -98,6 +105,7 @@ function rwtabWorkload(tree: string, scratch: LoopDisk): Results['rwtab'] {
   writeFileSync(join(tree, 'etc/sysconfig/readonly-root'), readFileSync(join(repo, 'test/fixtures/fedora-readonly-root'), 'utf8').replace(/^READONLY=no$/m, 'READONLY=yes'));
   rmSync(join(tree, 'etc/roroot.conf'), { force: true });
   sh('mkfs.ext4', ['-q', '-F', '-L', 'stateless-rw', scratch.partition(1)]);
+  buildSnapshot(tree);
   say(`rwtab: ${parseRwtab('/etc/rwtab', rwtab).entries.length} entries, ${made.files} files and ${made.dirs} directories added; scratch ${scratch.partition(1)} (LABEL=stateless-rw)`);
   const r = race(tree, { roroot: roroot(tree), peer: `env PEER_FORCE=1 chroot ${tree} /bin/sh /fedora-readonly-root.sh` });
   const roFig = figure(r.roroot.ms);
@@ -144,6 +152,7 @@ function seed004Workload(tree: string, scratch: LoopDisk, master: string, label:
   sh('cp', ['-a', master, inTree]);
   writeFileSync(join(tree, 'etc/roroot.conf'), `READONLY=yes\nRW_DEVICE=${dev}\nRW_FSTYPE=ext4\nSTATE_LABEL=\n`);
   const size = treeSize(inTree);
+  buildSnapshot(tree);
   // The floor: what must happen at the least, the same mke2fs options
   // roroot uses (no journal, -d to fill in the same pass) and one mount.
   const mkfs = `mkfs.ext4 -q -F -m 0 -E nodiscard -O ^has_journal -L roroot-rw -d /var/lib/roroot/volatile.ini ${dev}`;
