@@ -18,6 +18,7 @@ import { maintenance } from './rw/maintenance';
 import { collectStatus, renderStatus } from './status';
 import { hostPath } from './sys/root-path';
 import { CommandError } from './sys/spawn';
+import { printLine as print } from './sys/stdout-line';
 import { UnsafeCopyError } from './sys/tree-copy';
 import { VERSION } from './version';
 
@@ -35,8 +36,6 @@ const COMMON = `  --root DIR      act on the system whose root is DIR (default /
   --help          this text`;
 const CMDLINE = `  --cmdline TEXT  use TEXT as the kernel command line instead of /proc/cmdline`;
 const RELEASE = `  --kernel-release R  check /lib/modules/R/modules.dep (default: uname -r)`;
-
-const print = (line: string) => process.stdout.write(line + '\n');
 
 const COMMANDS: Record<string, Command> = {
   boot: {
