@@ -25,7 +25,7 @@ t('every line, whole and in order, through a pipe far larger than its buffer', (
   assert.ok(lines.slice(0, LINES).every((l, i) => l === `line ${i}`));
 });
 
-t('an output gone (the reader exited: EPIPE) ends no line and not the process', () => {
+t('an output gone (the reader exited: EPIPE) does not end the process', () => {
   const dir = mkdtempSync(join(tmpdir(), 'roroot-stdout-'));
   try {
     const r = sh(`($CHILD; echo $? > ${dir}/rc) | head -c 10 >/dev/null`);
