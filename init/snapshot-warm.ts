@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseFlags } from './cli/args';
 import { identityPlaces } from './places/identity';
 import { KINDS } from './places/place';
 import { bindFstab } from './plan/bind-batch';
@@ -44,8 +45,25 @@ function warmCopies() {
   }
 }
 
+// What a boot runs of node's own code and minimist's, compiled here too: a
+// command line parsed, a timer (each command's limit), an error from a
+// system call (a file that is not there). Profiled in the QEMU guest
+// (TCG, `roroot plan`), the first setTimeout took 93 ms and the command
+// line 72 ms; warmed, the timer no longer showed and the command line took
+// 48 ms (its regular expressions are compiled again at run time).
+function warmNode() {
+  parseFlags(['--kmsg', 'none', '--no-background'], { string: ['root', 'kmsg'], boolean: ['dry-run'], positional: false, on: ['background'] });
+  clearTimeout(setTimeout(() => {}, 1000));
+  try {
+    readFileSync(NO_DEVICES);
+  } catch {
+    // ENOENT, as it should
+  }
+}
+
 export async function warmForBoot(): Promise<void> {
   try {
+    warmNode();
     const config = readConfig('/', null);
     const facts = { ...localFacts('/', wantedPaths(config)), blockDevices: await probeBlockDevices(NO_DEVICES, false, []) };
     const log = new Logger(() => {}, null);

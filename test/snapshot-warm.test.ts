@@ -24,6 +24,17 @@ t('the warm-up leaves nothing behind: the same plan before and after it', async 
   assert.is(plan(), before);
 });
 
+// A snapshot cannot hold a live handle, and a timer left behind would
+// fire in every process started from it.
+// node 17's process.getActiveResourcesInfo, which @types/node 18 lacks.
+const activeResources = () => (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo();
+
+t('no timer or other handle is left running', async () => {
+  const before = activeResources();
+  await warmForBoot();
+  assert.equal(activeResources(), before);
+});
+
 t('its copies are made in a directory of its own, removed after', async () => {
   const ours = () => readdirSync(tmpdir()).filter((n) => n.startsWith('roroot-warm-'));
   const before = ours();
