@@ -45,15 +45,18 @@ function warmCopies() {
   }
 }
 
-// What a boot runs of node's own code and minimist's, compiled here too: a
-// command line parsed, a timer (each command's limit), an error from a
-// system call (a file that is not there). Profiled in the QEMU guest
-// (TCG, `roroot plan`), the first setTimeout took 93 ms and the command
-// line 72 ms; warmed, the timer no longer showed and the command line took
-// 48 ms (its regular expressions are compiled again at run time).
+// What a boot runs of minimist's code and node's own, compiled here too: a
+// command line parsed, an error from a system call (a file that is not
+// there). Profiled in the QEMU guest (TCG, `roroot plan`), the command line
+// took 72 ms, warmed 48 (its regular expressions are compiled again at run
+// time). Never a timer, though its first setTimeout cost 93 ms there: one
+// set and cleared here left node's timer list sure that a native timer was
+// due at the build's clock plus its delay (lib/internal/timers.js,
+// nextExpiry), and in a process started from the snapshot no timer due
+// later than that was ever armed: with its NFS server down, a boot waited
+// for BOOT_DEADLINE (image.vm.test.ts, 2026-12-03).
 function warmNode() {
   parseFlags(['--kmsg', 'none', '--no-background'], { string: ['root', 'kmsg'], boolean: ['dry-run'], positional: false, on: ['background'] });
-  clearTimeout(setTimeout(() => {}, 1000));
   try {
     readFileSync(NO_DEVICES);
   } catch {
