@@ -97,8 +97,9 @@ export async function maintenance(opts: MaintenanceOptions): Promise<number> {
 
 // After SIGHUP the terminal may be gone: writing to it must not end roroot
 // before the root is read-only again. The kernel log still gets every line.
+// roroot's own console (sys/stdout-line.ts) drops a line to an output gone,
+// on process.stdout's errors too; this is for any other console it is given.
 function quiet(write: (line: string) => void): (line: string) => void {
-  process.stdout.on('error', () => {});
   return (line) => {
     try {
       write(line);
