@@ -37,6 +37,9 @@ const COMMON = `  --root DIR      act on the system whose root is DIR (default /
 const CMDLINE = `  --cmdline TEXT  use TEXT as the kernel command line instead of /proc/cmdline`;
 const RELEASE = `  --kernel-release R  check /lib/modules/R/modules.dep (default: uname -r)`;
 
+// The boot command's flags; the snapshot's warm-up parses a command line with them.
+export const BOOT_FLAGS: FlagSpec = { string: ['root', 'cmdline', 'kmsg', 'kernel-release'], boolean: ['dry-run'], on: ['background'], positional: false };
+
 const COMMANDS: Record<string, Command> = {
   boot: {
     summary: 'the boot stage: make the writable places of a read-only root',
@@ -54,7 +57,7 @@ ${RELEASE}
   --kmsg PATH     write kernel log lines to PATH (default DIR/dev/kmsg; none: off)
   --no-background do not start the background NFS retry
   --dry-run       print the plan instead (same as roroot plan)`,
-    flags: { string: ['root', 'cmdline', 'kmsg', 'kernel-release'], boolean: ['dry-run'], on: ['background'], positional: false },
+    flags: BOOT_FLAGS,
     run: async (p) => {
       const root = rootFlag(p.flags);
       const cmdline = (p.flags.cmdline as string | undefined) ?? null;

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags } from './cli/args';
+import { BOOT_FLAGS } from './main';
 import { identityPlaces } from './places/identity';
 import { KINDS } from './places/place';
 import { bindFstab } from './plan/bind-batch';
@@ -56,7 +57,7 @@ function warmCopies() {
 // later than that was ever armed: with its NFS server down, a boot waited
 // for BOOT_DEADLINE (image.vm.test.ts, 2026-12-03).
 function warmNode() {
-  parseFlags(['--kmsg', 'none', '--no-background'], { string: ['root', 'kmsg'], boolean: ['dry-run'], positional: false, on: ['background'] });
+  parseFlags(['--kmsg', 'none', '--no-background'], BOOT_FLAGS);
   try {
     readFileSync(NO_DEVICES);
   } catch {
